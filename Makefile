@@ -1,0 +1,35 @@
+# The two commands: `make serve` and `make test`. Everything else is what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install serve test lint testdata clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+serve: install
+	$(BIN)/fitter serve
+
+testdata:
+	scripts/testdata.sh
+
+test: $(VENV)/.test-installed testdata
+	$(BIN)/ruff check fitter tests
+	$(BIN)/pytest -q
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check fitter tests
+	$(BIN)/ruff format --check fitter tests
+
+clean:
+	rm -rf $(VENV) .testdata .pytest_cache store

@@ -1,0 +1,3 @@
+from fitter.cli import main
+
+main()

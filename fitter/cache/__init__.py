@@ -1,0 +1,15 @@
+"""Cache stores, built from their configuration section."""
+
+from __future__ import annotations
+
+from fitter.cache.base import CacheStore
+from fitter.cache.memory import MemoryCache
+from fitter.config import CacheConfig, MemoryCacheConfig
+
+__all__ = ["CacheStore", "MemoryCache", "make_cache"]
+
+
+def make_cache(config: CacheConfig) -> CacheStore:
+    if isinstance(config, MemoryCacheConfig):
+        return MemoryCache(config.max_entries, config.max_bytes, config.ttl)
+    raise NotImplementedError(f"the {config.type} cache store is not built yet")

@@ -1,0 +1,272 @@
+"""Configuration: one YAML file, validated once at start-up into typed models.
+
+A superset of the seed's `fitter.yaml`. `FITTER_<SECTION>__<KEY>` environment variables
+override the file (values are read as JSON when they parse, else as strings). Every
+problem is reported with its key path and what was expected, all at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+ENV_PREFIX = "FITTER_"
+# Not a setting: the path of the file itself, for processes started by the server.
+CONFIG_FILE_VARIABLE = "FITTER_CONFIG"
+DEFAULT_FILE = Path("fitter.yaml")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MemoryCacheConfig(Section):
+    type: Literal["in-memory"] = "in-memory"
+    max_entries: int = Field(10_000, ge=1)
+    max_bytes: int = Field(256 * 1024 * 1024, ge=0)
+    ttl: int = Field(24 * 3600, ge=1)
+    inline_bytes: int = Field(256 * 1024, ge=0)
+
+
+class RedisCacheConfig(Section):
+    type: Literal["redis"]
+    host: str = "localhost"
+    port: int = 6379
+    db: int = 0
+    password: SecretStr | None = None
+    url: SecretStr | None = None
+    prefix: str = "fitter:"
+    ttl: int = Field(24 * 3600, ge=1)
+    inline_bytes: int = Field(64 * 1024, ge=0)
+
+
+CacheConfig = Annotated[MemoryCacheConfig | RedisCacheConfig, Field(discriminator="type")]
+
+
+class FsStorage(Section):
+    type: Literal["fs"]
+    location: str
+    base_url: str | None = None
+
+
+class S3Storage(Section):
+    type: Literal["s3"]
+    bucket_name: str
+    aws_access_key_id: SecretStr | None = None
+    aws_secret_access_key: SecretStr | None = None
+    bucket_region: str | None = None
+    location: str = ""
+    endpoint_url: str | None = None
+    base_url: str | None = None
+    path_style: bool = False
+    presign_seconds: int | None = None
+
+
+class HttpSource(Section):
+    type: Literal["http"]
+    allow: list[str] = []
+
+
+StoreConfig = Annotated[FsStorage | S3Storage, Field(discriminator="type")]
+SourceConfig = Annotated[FsStorage | S3Storage | HttpSource, Field(discriminator="type")]
+
+
+class StorageConfig(Section):
+    source: SourceConfig | None = None
+    store: StoreConfig
+
+    @model_validator(mode="after")
+    def source_defaults_to_store(self) -> StorageConfig:
+        # The seed's behaviour: one storage for both when only `store` is given.
+        if self.source is None:
+            self.source = self.store
+        return self
+
+
+PresetValue = str | int | float | bool
+
+
+class Options(Section):
+    enable_upload: bool = False
+    enable_hash: bool = True
+    prefix: str = ""
+    shard: int = Field(0, ge=0, le=8)
+    allowed_sizes: list[str] = []
+    allowed_formats: list[str] = []
+    default_format: str = "original"
+    presets: dict[str, dict[str, PresetValue]] = {}
+    max_age: int = Field(24 * 3600, ge=0)
+    console: bool = True
+
+
+class Limits(Section):
+    max_width: int = Field(8192, ge=1)
+    max_height: int = Field(8192, ge=1)
+    max_source_pixels: int = Field(100_000_000, ge=1)
+    max_source_bytes: int = Field(64 * 1024 * 1024, ge=1)
+    max_upload_bytes: int = Field(32 * 1024 * 1024, ge=1)
+    workers: int = Field(0, ge=0, description="image threads; 0 means one per core")
+
+
+class Security(Section):
+    key: list[SecretStr] = []
+    allow_unsigned: bool = False
+
+
+class Tasks(Section):
+    broker_url: str | None = None
+
+
+class Thumbor(Section):
+    security_key: SecretStr | None = None
+    allow_unsafe: bool = False
+
+
+class Config(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(6001, ge=0, le=65535)
+    secret_key: SecretStr | None = None
+    cache_store: CacheConfig = MemoryCacheConfig()
+    storage: StorageConfig
+    options: Options = Options()
+    limits: Limits = Limits()
+    security: Security = Security()
+    tasks: Tasks = Tasks()
+    thumbor: Thumbor = Thumbor()
+
+
+EMBEDDED_DEFAULT: dict[str, Any] = {
+    "storage": {
+        "source": {"type": "fs", "location": "images"},
+        "store": {"type": "fs", "location": "store"},
+    },
+}
+
+
+class ConfigError(Exception):
+    """Every problem of a configuration, each as `key.path: what was expected`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read `path` (else ./fitter.yaml, else the embedded default) and the environment."""
+    return build_config(read_file(path), os.environ if environ is None else environ)
+
+
+def read_file(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        if not DEFAULT_FILE.is_file():
+            return json.loads(json.dumps(EMBEDDED_DEFAULT))
+        path = DEFAULT_FILE
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except OSError as error:
+        raise ConfigError([f"{path}: cannot be read ({error.strerror})"]) from error
+    except yaml.YAMLError as error:
+        raise ConfigError([f"{path}: is not valid YAML ({error})"]) from error
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: must be a mapping of settings"])
+    return data
+
+
+def build_config(data: dict[str, Any], environ: Mapping[str, str]) -> Config:
+    data = apply_environment(data, environ)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError([describe(e) for e in error.errors()]) from error
+
+
+def environment_settings(environ: Mapping[str, str]) -> dict[tuple[str, ...], Any]:
+    """The `FITTER_*` variables as key paths and values."""
+    settings = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_FILE_VARIABLE:
+            continue
+        keys = tuple(part.lower() for part in name[len(ENV_PREFIX) :].split("__"))
+        try:
+            settings[keys] = json.loads(raw)
+        except ValueError:
+            settings[keys] = raw
+    return settings
+
+
+def apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    for keys, value in environment_settings(environ).items():
+        if not is_known(keys):
+            continue
+        node = data
+        for key in keys[:-1]:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        node[keys[-1]] = value
+    return data
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """`FITTER_*` variables that name no setting: most likely a typo."""
+    unknown = [k for k in environment_settings(environ) if not is_known(k)]
+    return sorted(ENV_PREFIX + "__".join(k).upper() for k in unknown)
+
+
+def is_known(keys: tuple[str, ...], model: type[BaseModel] = Config) -> bool:
+    field = model.model_fields.get(keys[0])
+    if field is None:
+        return False
+    if len(keys) == 1:
+        return True
+    annotation = field.annotation
+    members = getattr(annotation, "__args__", (annotation,))
+    for member in members:
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            if is_known(keys[1:], member):
+                return True
+        elif getattr(member, "__origin__", None) is dict:
+            return True
+    return False
+
+
+# The tags of the tagged unions: pydantic puts the chosen tag in an error's location.
+TAGS = {"in-memory", "redis", "fs", "s3", "http"}
+
+
+def describe(error: Mapping[str, Any]) -> str:
+    """One validation error as `key.path: what was expected (got …)`."""
+    loc = [str(p) for i, p in enumerate(error["loc"]) if not (i > 0 and p in TAGS)]
+    kind, ctx = error["type"], error.get("ctx", {})
+    got = error.get("input")
+    where = ".".join(loc) or "(top level)"
+    if kind == "union_tag_invalid":
+        tags = ctx["expected_tags"].replace("'", "")
+        return f"{where}.type: must be one of {tags} (got {ctx['tag']!r})"
+    if kind == "union_tag_not_found":
+        return f"{where}.type: is required"
+    if kind == "missing":
+        return f"{where}: is required"
+    if kind == "extra_forbidden":
+        return f"{where}: is not a known setting"
+    if kind == "literal_error":
+        return f"{where}: must be {ctx['expected']} (got {got!r})"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{where}: must be a whole number (got {got!r})"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{where}: must be true or false (got {got!r})"
+    if kind in ("string_type",):
+        return f"{where}: must be a string (got {got!r})"
+    message = error["msg"][0].lower() + error["msg"][1:]
+    return f"{where}: {message} (got {got!r})"
+
+
+def masked(config: Config) -> dict[str, Any]:
+    """The resolved configuration as plain data, with every secret hidden."""
+    return config.model_dump(mode="json")

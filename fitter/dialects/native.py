@@ -1,0 +1,234 @@
+"""fitter's own URL grammar: query parameters, as the seed's `/get?mode=resize&path=…`.
+
+Each parameter has a small parse function in one table; every problem in a request is
+collected and reported at once. Equivalent spellings (`w` and `width`, `upscale=yes` and
+`1`, `quality=080` and `80`, any order) give equal Plans.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fitter.colors import parse_color
+from fitter.errors import InvalidRequest, Problem
+from fitter.plan import (
+    AUTO,
+    DEFAULT_FIT,
+    ORIGINAL,
+    Direction,
+    Fit,
+    Gravity,
+    ImageFormat,
+    Mode,
+    Plan,
+)
+from fitter.storage.paths import clean_path
+
+ALIASES = {"w": "width", "h": "height"}
+TRUE_WORDS = {"true", "1", "yes", "on"}
+FALSE_WORDS = {"false", "0", "no", "off"}
+DIRECTIONS = {
+    "h": Direction.HORIZONTAL,
+    "horizontal": Direction.HORIZONTAL,
+    "v": Direction.VERTICAL,
+    "vertical": Direction.VERTICAL,
+    "both": Direction.BOTH,
+    "hv": Direction.BOTH,
+}
+FORMATS: dict[str, ImageFormat | str] = {f.value: f for f in ImageFormat} | {
+    "jpg": ImageFormat.JPEG,
+    ORIGINAL: ORIGINAL,
+    AUTO: AUTO,
+}
+GRAVITIES = {g.value: g for g in Gravity} | {"centre": Gravity.CENTER}
+DIGITS = re.compile(r"\d{1,9}")
+
+
+class Invalid(ValueError):
+    """A parse function's reason; the parameter name is added by the caller."""
+
+
+def whole(text: str) -> int:
+    if not DIGITS.fullmatch(text):
+        raise Invalid(f"must be a whole number ≥ 0 (got {text[:40]!r})")
+    return int(text)
+
+
+def percent(text: str) -> int:
+    value = whole(text) if DIGITS.fullmatch(text) else None
+    if value is None or not 1 <= value <= 100:
+        raise Invalid(f"must be a whole number from 1 to 100 (got {text[:40]!r})")
+    return value
+
+
+def boolean(text: str) -> bool:
+    word = text.lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise Invalid(f"must be true or false (got {text[:40]!r})")
+
+
+def number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise Invalid(f"must be a number (got {text[:40]!r})")
+    return value
+
+
+def choice(table: Mapping[str, Any]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            return table[text.lower()]
+        except KeyError:
+            names = ", ".join(sorted(set(table)))
+            raise Invalid(f"must be one of {names} (got {text[:40]!r})") from None
+
+    return parse
+
+
+def colour(text: str) -> tuple[int, int, int, int]:
+    try:
+        return parse_color(text)
+    except ValueError as error:
+        raise Invalid(str(error)) from None
+
+
+def path(text: str) -> str:
+    return clean_path(text)
+
+
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "path": path,
+    "mode": choice({m.value: m for m in Mode}),
+    "width": whole,
+    "height": whole,
+    "fit": choice({f.value: f for f in Fit}),
+    "gravity": choice(GRAVITIES),
+    "x": whole,
+    "y": whole,
+    "upscale": boolean,
+    "direction": choice(DIRECTIONS),
+    "degree": number,
+    "background": colour,
+    "format": choice(FORMATS),
+    "quality": percent,
+}
+# Known but not part of the Plan: `preset` is expanded first, `sig` is checked by the server.
+OTHER_NAMES = {"preset", "sig"}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the configuration decides about native requests."""
+
+    default_format: str = ORIGINAL
+    max_width: int = 8192
+    max_height: int = 8192
+    presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def parse(items: Iterable[tuple[str, str]], rules: Rules) -> Plan:
+    """A Plan from query parameters, or InvalidRequest with every problem found."""
+    problems: list[Problem] = []
+    raw = gather(items, problems)
+    if "preset" in raw:
+        name = raw.pop("preset")
+        preset = rules.presets.get(name)
+        if preset is None:
+            known = ", ".join(sorted(rules.presets)) or "none are configured"
+            problems.append(Problem("preset", f"unknown preset {name[:40]!r} ({known})"))
+        else:
+            raw = {
+                ALIASES.get(k, k): str(v).lower() if isinstance(v, bool) else str(v)
+                for k, v in preset.items()
+            } | raw
+    raw.pop("sig", None)
+    values: dict[str, Any] = {}
+    for name, text in raw.items():
+        try:
+            values[name] = PARSERS[name](text)
+        except Invalid as error:
+            problems.append(Problem(name, f"{name} {error}"))
+        except InvalidRequest as error:
+            problems.extend(error.problems)
+    problems.extend(check(values, raw, rules))
+    if problems:
+        raise InvalidRequest(problems)
+    return build(values, rules)
+
+
+def gather(items: Iterable[tuple[str, str]], problems: list[Problem]) -> dict[str, str]:
+    """Canonical names to raw values, refusing unknown and repeated parameters."""
+    raw: dict[str, str] = {}
+    for given, text in items:
+        name = ALIASES.get(given, given)
+        if name not in PARSERS and name not in OTHER_NAMES:
+            problems.append(Problem(given, f"unknown parameter {given[:40]!r}"))
+        elif name in raw:
+            problems.append(Problem(given, f"{given} is given more than once"))
+        else:
+            raw[name] = text
+    return raw
+
+
+def check(values: dict[str, Any], raw: dict[str, str], rules: Rules) -> list[Problem]:
+    """What each mode requires, and the output limits."""
+    problems = []
+    if "path" not in raw:
+        problems.append(Problem("path", "path is required"))
+    mode = values.get("mode", Mode.THUMBNAIL)
+    width, height = values.get("width", 0), values.get("height", 0)
+    for name, value, most in (
+        ("width", width, rules.max_width),
+        ("height", height, rules.max_height),
+    ):
+        if value > most:
+            problems.append(Problem(name, f"{name} {value} is over the limit of {most}"))
+    if mode in (Mode.THUMBNAIL, Mode.RESIZE) and not (width or height):
+        if "width" not in values and "height" not in values:
+            problems.append(Problem("width", f"{mode} needs width or height"))
+        else:
+            problems.append(Problem("width", "width and height cannot both be 0"))
+    if mode is Mode.CROP:
+        problems.extend(
+            Problem(n, f"crop needs {n} > 0") for n in ("width", "height") if not values.get(n)
+        )
+        if ("x" in raw) != ("y" in raw):
+            problems.append(Problem("y" if "x" in raw else "x", "crop needs both x and y"))
+    if mode is Mode.FLIP and "direction" not in raw:
+        problems.append(Problem("direction", "flip needs direction (h, v or both)"))
+    if mode is Mode.ROTATE and "degree" not in raw:
+        problems.append(Problem("degree", "rotate needs degree"))
+    return problems
+
+
+def build(values: dict[str, Any], rules: Rules) -> Plan:
+    """The Plan, keeping only what applies to the mode so that the key ignores the rest."""
+    mode = values.get("mode", Mode.THUMBNAIL)
+    resizes = mode in DEFAULT_FIT
+    sized = resizes or mode is Mode.CROP
+    return Plan(
+        path=values["path"],
+        mode=mode,
+        width=values.get("width", 0) if sized else 0,
+        height=values.get("height", 0) if sized else 0,
+        fit=values.get("fit", DEFAULT_FIT.get(mode, Fit.COVER)) if resizes else Fit.COVER,
+        gravity=values.get("gravity", Gravity.CENTER),
+        x=values.get("x") if mode is Mode.CROP else None,
+        y=values.get("y") if mode is Mode.CROP else None,
+        upscale=values.get("upscale", True) if resizes else True,
+        direction=values.get("direction") if mode is Mode.FLIP else None,
+        degree=values.get("degree", 0.0) % 360 if mode is Mode.ROTATE else 0.0,
+        background=values.get("background"),
+        format=values.get("format", FORMATS.get(rules.default_format, ORIGINAL)),
+        quality=values.get("quality"),
+    )

@@ -1,0 +1,116 @@
+"""Sizes and rectangles as pure functions of the plan and the source's header.
+
+Kept apart from pixels so every rule of DESIGN.md's "Sizes" paragraph can be tested with
+plain numbers, and so the engine knows every size before it decodes anything.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from fitter.errors import InvalidRequest, Problem
+from fitter.plan import Fit, Gravity
+
+Size = tuple[int, int]
+
+
+def round_half_up(value: float) -> int:
+    return max(1, math.floor(value + 0.5))
+
+
+@dataclass(frozen=True)
+class ResizeGeometry:
+    """Scale to `scaled`, then crop to `crop` (cover) or pad to `canvas` (contain)."""
+
+    scaled: Size
+    crop: Size | None = None
+    canvas: Size | None = None
+
+    @property
+    def output(self) -> Size:
+        return self.canvas or self.crop or self.scaled
+
+
+def resize_geometry(
+    source: Size, width: int, height: int, fit: Fit, upscale: bool, limit: Size
+) -> ResizeGeometry:
+    """Where a thumbnail or resize of a `source`-sized image ends up.
+
+    A missing (0) side is derived from the aspect ratio, and then every fit gives that
+    box. `upscale=False` caps the scale at 1 in the way each fit allows.
+    """
+    src_w, src_h = source
+    if width and height:
+        box = (width, height)
+    elif width:
+        box = (width, round_half_up(src_h * width / src_w))
+    else:
+        box = (round_half_up(src_w * height / src_h), height)
+    check_box(box, limit, derived="height" if width and not height else "width")
+    if not (width and height):
+        scale = box[0] / src_w if width else box[1] / src_h
+        if not upscale and scale > 1:
+            return ResizeGeometry(scaled=source)
+        return ResizeGeometry(scaled=box)
+
+    box_w, box_h = box
+    if fit is Fit.FILL:
+        if upscale:
+            return ResizeGeometry(scaled=box)
+        return ResizeGeometry(scaled=(min(box_w, src_w), min(box_h, src_h)))
+
+    ratios = (box_w / src_w, box_h / src_h)
+    scale = max(ratios) if fit in (Fit.COVER, Fit.OUTSIDE) else min(ratios)
+    if not upscale:
+        scale = min(scale, 1.0)
+    scaled = (round_half_up(src_w * scale), round_half_up(src_h * scale))
+    if fit is Fit.COVER:
+        return ResizeGeometry(scaled=scaled, crop=(min(box_w, scaled[0]), min(box_h, scaled[1])))
+    if fit is Fit.CONTAIN:
+        # Rounding may overshoot the box by one pixel on the fitted side.
+        scaled = (min(scaled[0], box_w), min(scaled[1], box_h))
+        return ResizeGeometry(scaled=scaled, canvas=box)
+    return ResizeGeometry(scaled=scaled)
+
+
+def check_box(box: Size, limit: Size, derived: str) -> None:
+    problems = []
+    for name, value, most in (("width", box[0], limit[0]), ("height", box[1], limit[1])):
+        if value > most:
+            how = "derived from the aspect ratio, " if name == derived else ""
+            problems.append(Problem(name, f"{name} {how}{value} is over the limit of {most}"))
+    if problems:
+        raise InvalidRequest(problems)
+
+
+def gravity_offset(outer: Size, inner: Size, gravity: Gravity) -> tuple[int, int]:
+    """The top-left corner that places `inner` inside `outer` by a compass gravity.
+
+    smart and entropy are not compass points; they fall back to the centre here, and
+    the engine uses libvips' own search where it applies them.
+    """
+    spare_w, spare_h = outer[0] - inner[0], outer[1] - inner[1]
+    name = gravity.value
+    left = 0 if name.endswith("west") else spare_w if name.endswith("east") else spare_w // 2
+    top = 0 if name.startswith("north") else spare_h if name.startswith("south") else spare_h // 2
+    return left, top
+
+
+def crop_rect(
+    source: Size, x: int | None, y: int | None, width: int, height: int, gravity: Gravity
+) -> tuple[int, int, int, int]:
+    """The rectangle `(left, top, width, height)` a crop takes, clipped to the image."""
+    src_w, src_h = source
+    if x is None or y is None:
+        size = (min(width, src_w), min(height, src_h))
+        left, top = gravity_offset(source, size, gravity)
+        return left, top, size[0], size[1]
+    problems = []
+    if x >= src_w:
+        problems.append(Problem("x", f"x {x} is outside the image (width {src_w})"))
+    if y >= src_h:
+        problems.append(Problem("y", f"y {y} is outside the image (height {src_h})"))
+    if problems:
+        raise InvalidRequest(problems)
+    return x, y, min(width, src_w - x), min(height, src_h - y)

@@ -1,0 +1,93 @@
+"""Opening originals with libvips: headers, shrink-on-load thumbnails, full loads.
+
+An original is either a local file (libvips opens it itself, reading only what it needs)
+or bytes already fetched from a remote storage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyvips
+
+from fitter.errors import NotAnImage
+from fitter.models import SourceInfo
+
+Original = Path | bytes
+
+# libvips loader name (without the _source/_buffer suffix) → format name.
+LOADER_FORMATS = {
+    "jpegload": "jpeg",
+    "pngload": "png",
+    "webpload": "webp",
+    "gifload": "gif",
+    "tiffload": "tiff",
+    "svgload": "svg",
+    "jp2kload": "jp2",
+    "jxlload": "jxl",
+    "pdfload": "pdf",
+    "magickload": "magick",
+}
+
+ROTATING_ORIENTATIONS = (5, 6, 7, 8)
+
+
+def open_image(original: Original, *, animated: bool = False, sequential: bool = False):
+    """A lazy libvips image of the original: only the header is read until pixels are."""
+    options: dict[str, object] = {"access": "sequential" if sequential else "random"}
+    if animated:
+        options["n"] = -1
+    try:
+        if isinstance(original, bytes):
+            return pyvips.Image.new_from_buffer(original, "", **options)
+        return pyvips.Image.new_from_file(str(original), **options)
+    except pyvips.Error as error:
+        raise NotAnImage("the source is not an image fitter can read", "path") from error
+
+
+def thumbnail(original: Original, size: tuple[int, int], *, animated: bool):
+    """Shrink-on-load, EXIF rotation and colour import in one libvips call."""
+    width, height = size
+    try:
+        if isinstance(original, bytes):
+            return pyvips.Image.thumbnail_buffer(
+                original,
+                width,
+                height=height,
+                size="force",
+                option_string="n=-1" if animated else "",
+            )
+        name = f"{original}[n=-1]" if animated else str(original)
+        return pyvips.Image.thumbnail(name, width, height=height, size="force")
+    except pyvips.Error as error:
+        raise NotAnImage("the source could not be decoded", "path") from error
+
+
+def probe(original: Original) -> SourceInfo:
+    """Read what the header says, without decoding pixels."""
+    image = open_image(original)
+    fields = set(image.get_fields())
+    orientation = image.get("orientation") if "orientation" in fields else 1
+    width, height = image.width, image.height
+    # Opened without n=-1, the image is its first frame; n-pages counts them all.
+    frames = image.get("n-pages") if "n-pages" in fields else 1
+    if orientation in ROTATING_ORIENTATIONS:
+        width, height = height, width
+    size = len(original) if isinstance(original, bytes) else original.stat().st_size
+    return SourceInfo(
+        format=format_of(image, fields),
+        width=width,
+        height=height,
+        frames=frames,
+        has_alpha=bool(image.hasalpha()),
+        orientation=orientation,
+        bytes=size,
+    )
+
+
+def format_of(image, fields: set[str]) -> str:
+    loader = image.get("vips-loader").removesuffix("_source").removesuffix("_buffer")
+    if loader == "heifload":
+        compression = image.get("heif-compression") if "heif-compression" in fields else ""
+        return "avif" if compression == "av1" else "heic"
+    return LOADER_FORMATS.get(loader, loader.removesuffix("load"))

@@ -1,0 +1,40 @@
+"""The values that cross a boundary: answers, and records kept in the cache store."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class SourceInfo(BaseModel):
+    """What the header of an original says, as `/info` answers it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    format: str
+    width: int
+    height: int
+    frames: int = 1
+    has_alpha: bool = False
+    orientation: int = 1
+    bytes: int = 0
+
+
+class Variant(BaseModel):
+    """One generated image in the store, as the cache store records it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    name: str
+    format: str
+    width: int
+    height: int
+    bytes: int
+
+    @property
+    def filename(self) -> str:
+        return self.name.rsplit("/", 1)[-1]
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.key}"'

@@ -1,0 +1,190 @@
+"""The double cache: cache store, then store storage, then the engine.
+
+`locate` names the variant a Plan asks for (it reads the source's version and header,
+never its pixels); `lookup` finds it in the cache store or the store; `generate` makes it
+once however many requests ask at the same moment. Routes, the background executor and
+the CLI all go through here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from fitter import engine
+from fitter.cache import CacheStore
+from fitter.errors import NotFound, OverLimits
+from fitter.models import SourceInfo, Variant
+from fitter.plan import Output, Plan, resolve_output, variant_key
+from fitter.storage import Source, SourceStat, Store
+
+Layer = Literal["cache", "store", "miss"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Settings:
+    prefix: str = ""
+    shard: int = 0
+    enable_hash: bool = True
+    max_width: int = 8192
+    max_height: int = 8192
+    max_source_pixels: int = 100_000_000
+    inline_bytes: int = 256 * 1024
+    threads: int = 2
+
+
+@dataclass(frozen=True)
+class Target:
+    """A variant named but not yet looked for."""
+
+    plan: Plan
+    output: Output
+    info: SourceInfo
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Found:
+    variant: Variant
+    layer: Layer
+    data: bytes | None = None
+
+
+class Pipeline:
+    def __init__(self, source: Source, store: Store, cache: CacheStore, settings: Settings):
+        self.source = source
+        self.store = store
+        self.cache = cache
+        self.settings = settings
+        self.engine_runs = 0
+        self._limiter = anyio.CapacityLimiter(settings.threads)
+        self._flights: dict[str, asyncio.Future[Found]] = {}
+        self._headers: OrderedDict[tuple[str, str], SourceInfo] = OrderedDict()
+
+    async def run_blocking(self, function: Callable[..., T], *args: object) -> T:
+        """Run image work in the bounded pool, off the event loop."""
+        return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
+
+    async def info(self, path: str) -> SourceInfo:
+        return await self._header(path, await self.source.stat(path))
+
+    async def _header(self, path: str, stat: SourceStat) -> SourceInfo:
+        """The source's header, read once per version of the source."""
+        key = (path, stat.version)
+        info = self._headers.get(key)
+        if info is None:
+            original = await self.source.load(path)
+            info = await self.run_blocking(engine.probe, original)
+            self._headers[key] = info
+            if len(self._headers) > 4096:
+                self._headers.popitem(last=False)
+        return info
+
+    async def locate(self, plan: Plan, accept: str | None = None) -> Target:
+        stat = await self.source.stat(plan.path)
+        info = await self._header(plan.path, stat)
+        pixels = info.width * info.height * info.frames
+        if pixels > self.settings.max_source_pixels:
+            raise OverLimits(
+                f"the source has {pixels} pixels, over the limit of "
+                f"{self.settings.max_source_pixels}",
+                "path",
+            )
+        output = resolve_output(plan, info, accept)
+        key = variant_key(plan, output, stat.version)
+        return Target(plan, output, info, key, self.name_for(key, plan.path, output))
+
+    def name_for(self, key: str, path: str, output: Output) -> str:
+        """`<prefix>/<shard folders>/<key>.<ext>`: short folders spread a large store."""
+        shards = [key[2 * i : 2 * i + 2] for i in range(self.settings.shard)]
+        stem = key if self.settings.enable_hash else f"{path.rsplit('.', 1)[0]}-{key}"
+        parts = [self.settings.prefix.strip("/"), *shards, f"{stem}.{output.format.extension}"]
+        return "/".join(p for p in parts if p)
+
+    async def lookup(self, target: Target, with_data: bool = False) -> Found | None:
+        """The variant from the cache store, else from the store, else None."""
+        record = await self.cache.get("v:" + target.key)
+        if record is not None:
+            variant = Variant.model_validate_json(record)
+            if not with_data:
+                return Found(variant, "cache")
+            data = await self.cache.get("d:" + target.key)
+            if data is None:
+                try:
+                    data = await self.store.read(target.name)
+                except NotFound:
+                    # The cache pointed at a missing object: forget it and regenerate.
+                    await self.cache.delete("v:" + target.key)
+                    return None
+            return Found(variant, "cache", data)
+        if not await self.store.exists(target.name):
+            return None
+        try:
+            data = await self.store.read(target.name)
+        except NotFound:
+            return None
+        header = await self.run_blocking(engine.probe, data)
+        variant = self._variant(target, header.width, header.height, len(data))
+        await self._remember(variant, data)
+        return Found(variant, "store", data if with_data else None)
+
+    async def get(self, plan: Plan, accept: str | None = None, with_data: bool = False) -> Found:
+        target = await self.locate(plan, accept)
+        return await self.lookup(target, with_data) or await self.generate(target)
+
+    async def generate(self, target: Target) -> Found:
+        """Make the variant, once for all the requests that ask for it at the same time."""
+        flight = self._flights.get(target.key)
+        if flight is not None:
+            found = await asyncio.shield(flight)
+            return Found(found.variant, "miss", found.data)
+        flight = asyncio.get_running_loop().create_future()
+        self._flights[target.key] = flight
+        try:
+            found = await self._generate(target)
+        except BaseException as error:
+            flight.set_exception(error)
+            # Waiters get the error; mark it retrieved so an unwaited flight stays quiet.
+            flight.exception()
+            raise
+        else:
+            flight.set_result(found)
+            return found
+        finally:
+            del self._flights[target.key]
+
+    async def _generate(self, target: Target) -> Found:
+        original = await self.source.load(target.plan.path)
+        limit = (self.settings.max_width, self.settings.max_height)
+        self.engine_runs += 1
+        rendered = await self.run_blocking(
+            engine.render, target.plan, target.output, original, target.info, limit
+        )
+        await self.store.save(target.name, rendered.data, target.output.format.media_type)
+        variant = self._variant(target, rendered.width, rendered.height, len(rendered.data))
+        await self._remember(variant, rendered.data)
+        return Found(variant, "miss", rendered.data)
+
+    def _variant(self, target: Target, width: int, height: int, size: int) -> Variant:
+        return Variant(
+            key=target.key,
+            name=target.name,
+            format=target.output.format.value,
+            width=width,
+            height=height,
+            bytes=size,
+        )
+
+    async def _remember(self, variant: Variant, data: bytes) -> None:
+        # Bytes first: a record is never there without what it promises.
+        if len(data) <= self.settings.inline_bytes:
+            await self.cache.set("d:" + variant.key, data)
+        await self.cache.set("v:" + variant.key, variant.model_dump_json().encode())

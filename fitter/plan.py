@@ -1,0 +1,204 @@
+"""The Plan: one frozen, validated description of a transformation.
+
+Every URL grammar parses into a Plan and nothing downstream knows which grammar was
+used. A Plan still says `original` or `auto` for its format; `resolve_output` turns that
+into a concrete format once the source's header and the client's `Accept` are known, and
+`variant_key` hashes the canonical form of both with the source's version, so two
+requests that mean the same thing share one variant and two that differ never do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+
+from fitter.models import SourceInfo
+
+Color = tuple[int, int, int, int]
+
+
+class Mode(StrEnum):
+    THUMBNAIL = "thumbnail"
+    RESIZE = "resize"
+    CROP = "crop"
+    FLIP = "flip"
+    ROTATE = "rotate"
+
+
+class Fit(StrEnum):
+    COVER = "cover"
+    CONTAIN = "contain"
+    FILL = "fill"
+    INSIDE = "inside"
+    OUTSIDE = "outside"
+
+
+class Gravity(StrEnum):
+    CENTER = "center"
+    NORTH = "north"
+    SOUTH = "south"
+    EAST = "east"
+    WEST = "west"
+    NORTHEAST = "northeast"
+    NORTHWEST = "northwest"
+    SOUTHEAST = "southeast"
+    SOUTHWEST = "southwest"
+    SMART = "smart"
+    ENTROPY = "entropy"
+
+
+class Direction(StrEnum):
+    HORIZONTAL = "horizontal"
+    VERTICAL = "vertical"
+    BOTH = "both"
+
+
+class ImageFormat(StrEnum):
+    """A format fitter can write."""
+
+    JPEG = "jpeg"
+    PNG = "png"
+    WEBP = "webp"
+    AVIF = "avif"
+    GIF = "gif"
+
+    @property
+    def extension(self) -> str:
+        return "jpg" if self is ImageFormat.JPEG else self.value
+
+    @property
+    def media_type(self) -> str:
+        return f"image/{self.value}"
+
+    @property
+    def has_quality(self) -> bool:
+        return self in QUALITY_DEFAULTS
+
+    @property
+    def can_animate(self) -> bool:
+        return self in (ImageFormat.GIF, ImageFormat.WEBP)
+
+    @property
+    def has_alpha(self) -> bool:
+        return self is not ImageFormat.JPEG
+
+
+ORIGINAL = "original"
+AUTO = "auto"
+RequestedFormat = ImageFormat | str  # an ImageFormat, ORIGINAL or AUTO
+
+QUALITY_DEFAULTS = {ImageFormat.JPEG: 80, ImageFormat.WEBP: 80, ImageFormat.AVIF: 50}
+
+# The default fit is the only difference between the seed's two resizing modes.
+DEFAULT_FIT = {Mode.THUMBNAIL: Fit.COVER, Mode.RESIZE: Fit.FILL}
+
+
+@dataclass(frozen=True)
+class Plan:
+    path: str
+    mode: Mode = Mode.THUMBNAIL
+    width: int = 0
+    height: int = 0
+    fit: Fit = Fit.COVER
+    gravity: Gravity = Gravity.CENTER
+    x: int | None = None
+    y: int | None = None
+    upscale: bool = True
+    direction: Direction | None = None
+    degree: float = 0.0
+    background: Color | None = None
+    format: RequestedFormat = ORIGINAL
+    quality: int | None = None
+
+    @property
+    def resizes(self) -> bool:
+        return self.mode in (Mode.THUMBNAIL, Mode.RESIZE)
+
+    def operations(self) -> str:
+        """The canonical text of what this plan does to the pixels.
+
+        Only what changes the result is written, and always in the same order and
+        spelling, so equivalent spellings of a request give one string.
+        """
+        bg = "" if self.background is None else ",bg=" + "%02x%02x%02x%02x" % self.background
+        if self.resizes:
+            # With one side derived from the aspect ratio every fit gives the same size,
+            # and gravity only places the image for the fits that crop or pad.
+            fit = self.fit if self.width and self.height else "any"
+            where = f",gravity={self.gravity}" if fit in (Fit.COVER, Fit.CONTAIN) else ""
+            return f"resize:{self.width}x{self.height},fit={fit}{where},up={int(self.upscale)}{bg}"
+        if self.mode is Mode.CROP:
+            where = f"at={self.x},{self.y}" if self.x is not None else f"gravity={self.gravity}"
+            return f"crop:{self.width}x{self.height},{where}{bg}"
+        if self.mode is Mode.FLIP:
+            return f"flip:{self.direction}{bg}"
+        return f"rotate:{_number(self.degree % 360)}{bg}"
+
+
+@dataclass(frozen=True)
+class Output:
+    """The concrete encoding of one variant."""
+
+    format: ImageFormat
+    quality: int | None
+
+    def canonical(self) -> str:
+        return f"{self.format}" if self.quality is None else f"{self.format},q={self.quality}"
+
+
+WRITABLE = {f.value for f in ImageFormat}
+
+
+def resolve_output(plan: Plan, info: SourceInfo, accept: str | None) -> Output:
+    """Decide the format and quality of the answer from the plan, source and client."""
+    if plan.format == AUTO:
+        fmt = negotiate(accept or "", info)
+    elif plan.format == ORIGINAL:
+        fmt = fallback_format(info) if info.format not in WRITABLE else ImageFormat(info.format)
+    else:
+        fmt = ImageFormat(plan.format)
+    if not fmt.has_quality:
+        return Output(fmt, None)
+    return Output(fmt, plan.quality or QUALITY_DEFAULTS[fmt])
+
+
+def fallback_format(info: SourceInfo) -> ImageFormat:
+    if info.frames > 1:
+        return ImageFormat.GIF
+    return ImageFormat.PNG if info.has_alpha else ImageFormat.JPEG
+
+
+def negotiate(accept: str, info: SourceInfo) -> ImageFormat:
+    """Pick avif, then webp, then the fallback, by the q-values the client gave.
+
+    Only explicit `image/avif` and `image/webp` entries count: a client that says `*/*`
+    has not said it can decode them.
+    """
+    weights: dict[str, float] = {}
+    for part in accept.split(","):
+        media, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        weights[media.strip().lower()] = q
+    candidates = [ImageFormat.WEBP] if info.frames > 1 else [ImageFormat.AVIF, ImageFormat.WEBP]
+    best = max(candidates, key=lambda f: weights.get(f.media_type, 0.0))
+    if weights.get(best.media_type, 0.0) > 0:
+        return best
+    return fallback_format(info)
+
+
+def variant_key(plan: Plan, output: Output, source_version: str) -> str:
+    """The stable name of a variant: a hash of source identity, operations and output."""
+    text = "\n".join(("v1", plan.path, source_version, plan.operations(), output.canonical()))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

@@ -1,0 +1,1 @@
+"""The HTTP server: the application factory, routes and error answers."""

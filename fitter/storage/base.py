@@ -1,0 +1,50 @@
+"""What a storage backend must do: read originals (`Source`) and keep variants (`Store`).
+
+Paths and names are already clean (see `paths.clean_path`) and relative to the backend's
+root. A missing object raises `fitter.errors.NotFound`; a backend that cannot be reached
+raises `fitter.errors.Unavailable`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+Original = Path | bytes
+
+
+@dataclass(frozen=True)
+class SourceStat:
+    """An original's identity: `version` changes whenever its content may have."""
+
+    version: str
+    size: int
+
+
+class Source(Protocol):
+    async def stat(self, path: str) -> SourceStat:
+        """The original's version and size; NotFound if there is no such file."""
+        ...
+
+    async def load(self, path: str) -> Original:
+        """A local file libvips can open itself, or the original's bytes."""
+        ...
+
+
+class Store(Protocol):
+    async def exists(self, name: str) -> bool:
+        """Whether a complete variant is stored under `name`."""
+        ...
+
+    async def read(self, name: str) -> bytes:
+        """The variant's bytes; NotFound if it is not stored."""
+        ...
+
+    async def save(self, name: str, data: bytes, media_type: str) -> None:
+        """Store atomically: readers see the whole object or none. Idempotent."""
+        ...
+
+    def url(self, name: str) -> str | None:
+        """The public address of `name`, or None when fitter serves it at /store/."""
+        ...

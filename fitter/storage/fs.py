@@ -1,0 +1,80 @@
+"""Local directories as source and store.
+
+Blocking file calls run in worker threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import anyio.to_thread
+
+from fitter.errors import NotFound
+from fitter.storage.base import SourceStat
+
+
+class FsSource:
+    def __init__(self, location: str | Path) -> None:
+        self.root = Path(location).resolve()
+
+    def _inside(self, path: str) -> Path:
+        """The real file, refusing one that a symlink takes outside the root."""
+        full = (self.root / path).resolve()
+        if not full.is_relative_to(self.root) or not full.is_file():
+            raise NotFound("no such source image", "path")
+        return full
+
+    def _stat(self, path: str) -> SourceStat:
+        try:
+            st = self._inside(path).stat()
+        except OSError as error:
+            raise NotFound("no such source image", "path") from error
+        return SourceStat(version=f"{st.st_mtime_ns:x}-{st.st_size:x}", size=st.st_size)
+
+    async def stat(self, path: str) -> SourceStat:
+        return await anyio.to_thread.run_sync(self._stat, path)
+
+    async def load(self, path: str) -> Path:
+        return await anyio.to_thread.run_sync(self._inside, path)
+
+
+class FsStore:
+    def __init__(self, location: str | Path, base_url: str | None = None) -> None:
+        self.root = Path(location).resolve()
+        self.base_url = base_url.rstrip("/") + "/" if base_url else None
+
+    def _path(self, name: str) -> Path:
+        return self.root / name
+
+    async def exists(self, name: str) -> bool:
+        return await anyio.to_thread.run_sync(self._path(name).is_file)
+
+    def _read(self, name: str) -> bytes:
+        try:
+            return self._path(name).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as error:
+            raise NotFound("no such stored image", "name") from error
+
+    async def read(self, name: str) -> bytes:
+        return await anyio.to_thread.run_sync(self._read, name)
+
+    def _save(self, name: str, data: bytes) -> None:
+        target = self._path(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # A hidden temporary name in the same folder, then an atomic rename: a reader or a
+        # crash never sees half a file under the real name.
+        temporary = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+        try:
+            with open(temporary, "wb") as file:
+                file.write(data)
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    async def save(self, name: str, data: bytes, media_type: str) -> None:
+        await anyio.to_thread.run_sync(self._save, name, data)
+
+    def url(self, name: str) -> str | None:
+        return self.base_url + name if self.base_url else None

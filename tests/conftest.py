@@ -1,0 +1,170 @@
+"""Fixtures: source images, and the real server started on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import images as synth
+import pytest
+import pyvips
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTOS = ROOT / ".testdata" / "wallpapers"
+
+
+@pytest.fixture(scope="session")
+def photos() -> Path:
+    """Real 2560x1600 JPEG photographs (Debian's plasma-workspace-wallpapers)."""
+    assert (PHOTOS / ".done").is_file(), "run `make testdata` (make test does) first"
+    return PHOTOS
+
+
+@pytest.fixture(scope="session")
+def images(tmp_path_factory: pytest.TempPathFactory, photos: Path) -> Path:
+    """A source root holding every kind of original the tests ask for."""
+    root = tmp_path_factory.mktemp("images")
+    autumn = pyvips.Image.new_from_file(str(photos / "Autumn.jpg"))
+    (root / "Wallpaper").mkdir()
+    # The seed talk's demo file: a 2880x1800 PNG made from a real photograph.
+    autumn.resize(2880 / 2560).pngsave(str(root / "Wallpaper" / "squares_widew.png"))
+    (root / "wallpaper").mkdir()
+    autumn.thumbnail_image(1200).pngsave(str(root / "wallpaper" / "lion.png"))
+    (root / "image").mkdir()
+    autumn.thumbnail_image(800, height=800, crop="centre").pngsave(
+        str(root / "image" / "profile.png")
+    )
+    synth.gradient(64, 48).pngsave(str(root / "a.png"))
+    (root / "photos").mkdir()
+    for photo in photos.glob("*.jpg"):
+        shutil.copy(photo, root / "photos" / photo.name)
+    gradient = synth.gradient(300, 200)
+    gradient.pngsave(str(root / "gradient.png"))
+    gradient.jpegsave(str(root / "gradient.jpg"), Q=95)
+    synth.with_orientation(gradient, 6).jpegsave(str(root / "orient6.jpg"), Q=95)
+    synth.save_cmyk_jpeg(gradient, root / "cmyk.jpg")
+    synth.save_16bit_png(gradient, root / "deep.png")
+    synth.with_alpha(gradient).pngsave(str(root / "alpha.png"))
+    animation = synth.animation(120, 90, 3)
+    animation.gifsave(str(root / "anim.gif"))
+    animation.webpsave(str(root / "anim.webp"))
+    (root / "not-an-image.jpg").write_bytes(b"this is text, not a JPEG\n" * 10)
+    outside = tmp_path_factory.mktemp("outside")
+    gradient.pngsave(str(outside / "secret.png"))
+    (root / "escape.png").symlink_to(outside / "secret.png")
+    (root / "inside-link.png").symlink_to(root / "a.png")
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    root: Path
+    store: Path
+    process: subprocess.Popen[bytes]
+
+    def client(self, **options: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60, **options)
+
+
+def start_server(
+    config: dict[str, Any], workdir: Path, env: dict[str, str] | None = None
+) -> Server:
+    """`fitter serve` as a user runs it, on a free loopback port; waits until it answers."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "fitter.yaml"
+    path.write_text(yaml.safe_dump(config))
+    port = free_port()
+    log = open(workdir / "server.log", "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fitter", "serve", "--config", str(path), "--port", str(port)],
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("FITTER_")} | (env or {}),
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError((workdir / "server.log").read_text())
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                store = config["storage"]["store"]["location"]
+                return Server(
+                    url, Path(config["storage"]["source"]["location"]), Path(store), process
+                )
+        except httpx.TransportError:
+            time.sleep(0.1)
+    stop_server(process)
+    raise RuntimeError("the server did not start in 30 s")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def fs_config(images: Path, store: Path, **sections: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "storage": {
+            "source": {"type": "fs", "location": str(images)},
+            "store": {"type": "fs", "location": str(store)},
+        },
+    }
+    for name, value in sections.items():
+        config[name] = value
+    return config
+
+
+@pytest.fixture(scope="session")
+def server(images: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server on the default settings, shared by the tests that only read."""
+    work = tmp_path_factory.mktemp("server")
+    running = start_server(fs_config(images, work / "store"), work)
+    yield running
+    stop_server(running.process)
+
+
+@pytest.fixture
+def client(server: Server) -> Iterator[httpx.Client]:
+    with server.client() as http:
+        yield http
+
+
+@pytest.fixture
+def make_server(images: Path, tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Start a server with extra configuration sections; stopped after the test."""
+    started: list[Server] = []
+
+    def make(env: dict[str, str] | None = None, **sections: Any) -> Server:
+        work = tmp_path / f"server{len(started)}"
+        running = start_server(fs_config(images, work / "store", **sections), work, env)
+        started.append(running)
+        return running
+
+    yield make
+    for running in started:
+        stop_server(running.process)
