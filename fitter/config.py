@@ -140,6 +140,15 @@ class Config(Section):
     tasks: Tasks = Tasks()
     thumbor: Thumbor = Thumbor()
 
+    @model_validator(mode="before")
+    @classmethod
+    def cache_store_defaults_to_memory(cls, data: Any) -> Any:
+        # `cache_store: {ttl: 60}` (or FITTER_CACHE_STORE__TTL alone) tunes the default.
+        cache = data.get("cache_store") if isinstance(data, dict) else None
+        if isinstance(cache, dict) and "type" not in cache:
+            data["cache_store"] = {"type": "in-memory", **cache}
+        return data
+
 
 EMBEDDED_DEFAULT: dict[str, Any] = {
     "storage": {

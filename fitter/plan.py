@@ -121,7 +121,7 @@ class Plan:
         Only what changes the result is written, and always in the same order and
         spelling, so equivalent spellings of a request give one string.
         """
-        bg = "" if self.background is None else ",bg=" + "%02x%02x%02x%02x" % self.background
+        bg = "" if self.background is None else ",bg=" + bytes(self.background).hex()
         if self.resizes:
             # With one side derived from the aspect ratio every fit gives the same size,
             # and gravity only places the image for the fits that crop or pad.

@@ -30,11 +30,16 @@ LOADER_FORMATS = {
 }
 
 ROTATING_ORIENTATIONS = (5, 6, 7, 8)
+# A truncated or corrupt file is an error, not an image with a grey bottom half.
+FAIL_ON = "truncated"
 
 
 def open_image(original: Original, *, animated: bool = False, sequential: bool = False):
     """A lazy libvips image of the original: only the header is read until pixels are."""
-    options: dict[str, object] = {"access": "sequential" if sequential else "random"}
+    options: dict[str, object] = {
+        "access": "sequential" if sequential else "random",
+        "fail_on": FAIL_ON,
+    }
     if animated:
         options["n"] = -1
     try:
@@ -55,10 +60,11 @@ def thumbnail(original: Original, size: tuple[int, int], *, animated: bool):
                 width,
                 height=height,
                 size="force",
+                fail_on=FAIL_ON,
                 option_string="n=-1" if animated else "",
             )
         name = f"{original}[n=-1]" if animated else str(original)
-        return pyvips.Image.thumbnail(name, width, height=height, size="force")
+        return pyvips.Image.thumbnail(name, width, height=height, size="force", fail_on=FAIL_ON)
     except pyvips.Error as error:
         raise NotAnImage("the source could not be decoded", "path") from error
 

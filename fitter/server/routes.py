@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from fitter.dialects import native
 from fitter.errors import InvalidRequest, Problem
@@ -44,7 +45,9 @@ def describe(request: Request, variant: Variant) -> dict[str, Any]:
     }
 
 
-def layer_header(found: Found) -> dict[str, str]:
+def layer_header(request: Request, found: Found) -> dict[str, str]:
+    """`X-Fitter-Cache`: which layer had the variant, counted for /metrics too."""
+    services(request).metrics.answers.labels(found.layer).inc()
     return {"X-Fitter-Cache": found.layer}
 
 
@@ -65,21 +68,21 @@ async def image(request: Request) -> Response:
     return Response(
         found.data,
         media_type=target.output.format.media_type,
-        headers=headers | layer_header(found),
+        headers=headers | layer_header(request, found),
     )
 
 
 @router.get("/get")
 async def get(request: Request) -> JSONResponse:
     found = await services(request).pipeline.get(plan_of(request), request.headers.get("accept"))
-    return JSONResponse(describe(request, found.variant), headers=layer_header(found))
+    return JSONResponse(describe(request, found.variant), headers=layer_header(request, found))
 
 
 @router.get("/redirect")
 async def redirect(request: Request) -> RedirectResponse:
     found = await services(request).pipeline.get(plan_of(request), request.headers.get("accept"))
     return RedirectResponse(
-        url_of(request, found.variant.name), status_code=302, headers=layer_header(found)
+        url_of(request, found.variant.name), status_code=302, headers=layer_header(request, found)
     )
 
 
@@ -91,7 +94,7 @@ async def show(request: Request) -> JSONResponse:
     found = await app.pipeline.lookup(target)
     if found is not None:
         body = describe(request, found.variant) | {"status": "ready"}
-        return JSONResponse(body, headers=layer_header(found))
+        return JSONResponse(body, headers=layer_header(request, found))
     failure = app.executor.take_failure(target.key)
     if failure is not None and not app.executor.pending(target.key):
         raise failure
@@ -129,6 +132,11 @@ async def stored(request: Request, name: str) -> Response:
     return Response(
         data, media_type=media_type, headers={"Cache-Control": f"public, max-age={max_age}"}
     )
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    return Response(services(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/health")

@@ -11,6 +11,7 @@ from fitter.cache import make_cache
 from fitter.config import Config, FsStorage
 from fitter.dialects.native import Rules
 from fitter.pipeline import Pipeline, Settings
+from fitter.server.metrics import Metrics
 from fitter.storage import make_source, make_store
 from fitter.tasks import InProcessExecutor
 
@@ -23,6 +24,7 @@ class Services:
     pipeline: Pipeline
     executor: InProcessExecutor
     rules: Rules
+    metrics: Metrics
 
 
 def build_services(config: Config) -> Services:
@@ -53,4 +55,4 @@ def build_services(config: Config) -> Services:
         max_height=limits.max_height,
         presets=options.presets,
     )
-    return Services(config, pipeline, InProcessExecutor(pipeline), rules)
+    return Services(config, pipeline, InProcessExecutor(pipeline), rules, Metrics(pipeline))

@@ -1,0 +1,185 @@
+"""Configuration: the seed's files, validation messages, environment overrides, the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fitter.config import (
+    ConfigError,
+    FsStorage,
+    MemoryCacheConfig,
+    RedisCacheConfig,
+    S3Storage,
+    build_config,
+    load_config,
+    unknown_variables,
+)
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_the_seed_fs_only_example_uses_one_folder_for_source_and_store():
+    config = load_config(EXAMPLES / "fs-only.yaml", environ={})
+    assert config.port == 6001
+    assert isinstance(config.storage.store, FsStorage)
+    assert config.storage.source == config.storage.store
+    assert config.storage.store.location == "/users/mingrammer/desktop"
+    assert isinstance(config.cache_store, MemoryCacheConfig)
+
+
+@pytest.mark.parametrize("name", ["redis-fs-s3.yaml", "redis-fs-s3-options.yaml"])
+def test_the_seed_redis_and_s3_examples_validate(name):
+    config = load_config(EXAMPLES / name, environ={})
+    assert isinstance(config.cache_store, RedisCacheConfig)
+    assert (config.cache_store.host, config.cache_store.port, config.cache_store.db) == (
+        "localhost",
+        6379,
+        0,
+    )
+    assert isinstance(config.storage.source, FsStorage)
+    store = config.storage.store
+    assert isinstance(store, S3Storage)
+    assert (store.bucket_name, store.bucket_region, store.location) == (
+        "my-storage",
+        "ap-northeast-2",
+        "/store/image/upload",
+    )
+    assert store.aws_secret_access_key.get_secret_value() == "<your-aws-secret-access-key>"
+    assert config.options.enable_upload is name.endswith("options.yaml")
+
+
+def problems_of(data: dict, environ: dict | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        build_config(data, environ or {})
+    return caught.value.problems
+
+
+STORE = {"store": {"type": "fs", "location": "x"}}
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            {"storage": {"store": {"type": "gcs"}}},
+            ["storage.store.type: must be one of fs, s3 (got 'gcs')"],
+        ),
+        ({"storage": {"store": {"location": "x"}}}, ["storage.store.type: is required"]),
+        ({"storage": {"store": {"type": "fs"}}}, ["storage.store.location: is required"]),
+        ({}, ["storage: is required"]),
+        ({"storage": STORE, "port": "abc"}, ["port: must be a whole number (got 'abc')"]),
+        ({"storage": STORE, "prot": 1}, ["prot: is not a known setting"]),
+        (
+            {"storage": STORE, "cache_store": {"type": "memcached"}},
+            ["cache_store.type: must be one of in-memory, redis (got 'memcached')"],
+        ),
+        (
+            {"storage": STORE, "options": {"enable_upload": "maybe"}},
+            ["options.enable_upload: must be true or false (got 'maybe')"],
+        ),
+        ({"storage": {"store": {"type": "s3"}}}, ["storage.store.bucket_name: is required"]),
+    ],
+)
+def test_each_problem_names_its_key_path_and_what_was_expected(data, expected):
+    assert problems_of(data) == expected
+
+
+def test_every_problem_is_reported_at_once():
+    found = problems_of({"port": "x", "storage": {"store": {"type": "fs"}}, "extra": 1})
+    assert len(found) == 3
+
+
+def test_environment_overrides_the_file():
+    environ = {
+        "FITTER_PORT": "7001",
+        "FITTER_STORAGE__STORE__LOCATION": "/srv/variants",
+        "FITTER_OPTIONS__SHARD": "2",
+        "FITTER_OPTIONS__ALLOWED_FORMATS": '["webp", "jpeg"]',
+        "FITTER_CACHE_STORE__TTL": "60",
+    }
+    config = build_config({"storage": {"store": {"type": "fs", "location": "x"}}}, environ)
+    assert config.port == 7001
+    assert config.storage.store.location == "/srv/variants"
+    assert config.options.shard == 2
+    assert config.options.allowed_formats == ["webp", "jpeg"]
+    assert config.cache_store.ttl == 60
+
+
+def test_unknown_environment_variables_are_named_not_applied():
+    environ = {
+        "FITTER_PROT": "1",
+        "FITTER_OPTIONS__SHRAD": "2",
+        "FITTER_PORT": "1",
+        "OTHER": "x",
+        "FITTER_CONFIG": "/etc/fitter.yaml",
+    }
+    assert unknown_variables(environ) == ["FITTER_OPTIONS__SHRAD", "FITTER_PROT"]
+    assert build_config({"storage": STORE}, environ).port == 1
+
+
+def test_a_bad_environment_value_is_reported_like_a_file_value():
+    assert problems_of({"storage": STORE}, {"FITTER_PORT": "many"}) == [
+        "port: must be a whole number (got 'many')"
+    ]
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fitter", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )
+
+
+def test_config_check_prints_the_resolved_configuration_with_secrets_masked(tmp_path):
+    done = run_cli("config", "check", "--config", str(EXAMPLES / "redis-fs-s3.yaml"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    resolved = json.loads(done.stdout)
+    assert resolved["storage"]["store"]["bucket_name"] == "my-storage"
+    assert resolved["storage"]["store"]["aws_secret_access_key"] == "**********"
+    assert "<your-aws-secret-access-key>" not in done.stdout
+    assert resolved["limits"]["max_width"] > 0
+
+
+def test_config_check_lists_every_error_and_fails(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"port": "x", "storage": {"store": {"type": "gcs"}}}))
+    done = run_cli("config", "check", "--config", str(bad), cwd=tmp_path)
+    assert done.returncode == 1
+    assert "storage.store.type: must be one of fs, s3 (got 'gcs')" in done.stderr
+    assert "port: must be a whole number (got 'x')" in done.stderr
+    assert done.stdout == ""
+
+
+def test_config_check_without_a_file_shows_the_embedded_default(tmp_path):
+    done = run_cli("config", "check", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    resolved = json.loads(done.stdout)
+    assert resolved["port"] == 6001
+    assert resolved["storage"]["source"] == {"type": "fs", "location": "images", "base_url": None}
+    assert resolved["storage"]["store"]["location"] == "store"
+    assert resolved["cache_store"]["type"] == "in-memory"
+
+
+def test_config_check_reads_fitter_yaml_in_the_working_directory(tmp_path):
+    (tmp_path / "fitter.yaml").write_text("port: 7002\nstorage: {store: {type: fs, location: v}}\n")
+    done = run_cli("config", "check", cwd=tmp_path)
+    assert json.loads(done.stdout)["port"] == 7002
+
+
+@pytest.mark.parametrize("text", ["port: [unclosed", "- a list\n- not a mapping\n"])
+def test_a_file_that_is_not_a_mapping_is_an_error(tmp_path, text):
+    path = tmp_path / "fitter.yaml"
+    path.write_text(text)
+    done = run_cli("config", "check", "--config", str(path), cwd=tmp_path)
+    assert done.returncode == 1
+    assert str(path) in done.stderr
