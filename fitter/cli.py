@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -31,9 +31,13 @@ def read_config(path: Path | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as error:
-        for problem in error.problems:
-            err.print(f"[red]error[/red] {problem}", highlight=False, markup=True)
-        raise typer.Exit(1) from None
+        report(error)
+
+
+def report(error: ConfigError) -> NoReturn:
+    for problem in error.problems:
+        err.print(f"[red]error[/red] {problem}", highlight=False)
+    raise typer.Exit(1)
 
 
 @app.command()
@@ -65,7 +69,11 @@ def serve(
         return
     from fitter.server.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port)
+    try:
+        app = create_app(settings)
+    except ConfigError as error:
+        report(error)
+    uvicorn.run(app, host=host, port=port)
 
 
 @config_app.command("check")

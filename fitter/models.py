@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict
+
+# An original as a backend hands it over: a local file libvips opens itself, or bytes.
+Original = Path | bytes
 
 
 class SourceInfo(BaseModel):

@@ -125,8 +125,6 @@ class Pipeline:
                     await self.cache.delete("v:" + target.key)
                     return None
             return Found(variant, "cache", data)
-        if not await self.store.exists(target.name):
-            return None
         try:
             data = await self.store.read(target.name)
         except NotFound:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fitter.cache.base import CacheStore
 from fitter.cache.memory import MemoryCache
-from fitter.config import CacheConfig, MemoryCacheConfig
+from fitter.config import CacheConfig, ConfigError, MemoryCacheConfig
 
 __all__ = ["CacheStore", "MemoryCache", "make_cache"]
 
@@ -12,4 +12,4 @@ __all__ = ["CacheStore", "MemoryCache", "make_cache"]
 def make_cache(config: CacheConfig) -> CacheStore:
     if isinstance(config, MemoryCacheConfig):
         return MemoryCache(config.max_entries, config.max_bytes, config.ttl)
-    raise NotImplementedError(f"the {config.type} cache store is not built yet")
+    raise ConfigError([f"cache_store.type: {config.type!r} is not supported yet (use in-memory)"])

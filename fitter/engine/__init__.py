@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import pyvips
 
 from fitter.engine.encode import encode
-from fitter.engine.load import Original, probe
+from fitter.engine.load import probe
 from fitter.engine.steps import STEPS, Job, finish, page_height
 from fitter.errors import NotAnImage
-from fitter.models import SourceInfo
+from fitter.models import Original, SourceInfo
 from fitter.plan import Output, Plan
 
 __all__ = ["Original", "Rendered", "probe", "render", "setup"]

@@ -6,14 +6,10 @@ or bytes already fetched from a remote storage.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyvips
 
 from fitter.errors import NotAnImage
-from fitter.models import SourceInfo
-
-Original = Path | bytes
+from fitter.models import Original, SourceInfo
 
 # libvips loader name (without the _source/_buffer suffix) → format name.
 LOADER_FORMATS = {

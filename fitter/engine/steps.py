@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import pyvips
 
 from fitter.engine import geometry
-from fitter.engine.load import Original, open_image, thumbnail
-from fitter.models import SourceInfo
+from fitter.engine.load import open_image, thumbnail
+from fitter.models import Original, SourceInfo
 from fitter.plan import Direction, Gravity, Mode, Output, Plan
 
 WHITE = (255, 255, 255, 255)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fitter.config import FsStorage, StorageConfig
+from fitter.config import ConfigError, FsStorage, StorageConfig
 from fitter.storage.base import Original, Source, SourceStat, Store
 from fitter.storage.fs import FsSource, FsStore
 
@@ -13,11 +13,11 @@ def make_source(config: StorageConfig) -> Source:
     section = config.source or config.store
     if isinstance(section, FsStorage):
         return FsSource(section.location)
-    raise NotImplementedError(f"the {section.type} source is not built yet")
+    raise ConfigError([f"storage.source.type: {section.type!r} is not supported yet (use fs)"])
 
 
 def make_store(config: StorageConfig) -> Store:
     section = config.store
     if isinstance(section, FsStorage):
         return FsStore(section.location, section.base_url)
-    raise NotImplementedError(f"the {section.type} store is not built yet")
+    raise ConfigError([f"storage.store.type: {section.type!r} is not supported yet (use fs)"])

@@ -8,10 +8,9 @@ raises `fitter.errors.Unavailable`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
-Original = Path | bytes
+from fitter.models import Original
 
 
 @dataclass(frozen=True)
