@@ -28,10 +28,14 @@ ConfigOption = Annotated[
 
 
 def read_config(path: Path | None) -> Config:
+    from fitter.server.services import check
+
     try:
-        return load_config(path)
+        config = load_config(path)
+        check(config)
     except ConfigError as error:
         report(error)
+    return config
 
 
 def report(error: ConfigError) -> NoReturn:

@@ -123,9 +123,11 @@ class Plan:
         """
         bg = "" if self.background is None else ",bg=" + bytes(self.background).hex()
         if self.resizes:
-            # With one side derived from the aspect ratio every fit gives the same size,
-            # and gravity only places the image for the fits that crop or pad.
-            fit = self.fit if self.width and self.height else "any"
+            # With one side derived from the aspect ratio every fit gives the same size but
+            # for a capped `contain`, and gravity only places the image for crops and pads.
+            fit: str = self.fit
+            if not (self.width and self.height):
+                fit = Fit.CONTAIN if fit is Fit.CONTAIN and not self.upscale else "any"
             where = f",gravity={self.gravity}" if fit in (Fit.COVER, Fit.CONTAIN) else ""
             return f"resize:{self.width}x{self.height},fit={fit}{where},up={int(self.upscale)}{bg}"
         if self.mode is Mode.CROP:

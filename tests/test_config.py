@@ -183,3 +183,21 @@ def test_a_file_that_is_not_a_mapping_is_an_error(tmp_path, text):
     done = run_cli("config", "check", "--config", str(path), cwd=tmp_path)
     assert done.returncode == 1
     assert str(path) in done.stderr
+
+
+def test_presets_are_checked_at_start(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        yaml.safe_dump(
+            {
+                "storage": {"store": {"type": "fs", "location": "v"}},
+                "options": {"presets": {"small": {"bogus": 1, "width": "wide", "w": 10}}},
+            }
+        )
+    )
+    for command in (["config", "check"], ["serve"]):
+        done = run_cli(*command, "--config", str(bad), cwd=tmp_path)
+        assert done.returncode == 1
+        assert "options.presets.small.bogus: is not a parameter a preset can set" in done.stderr
+        assert "options.presets.small.width: must be a whole number" in done.stderr
+        assert "options.presets.small.w:" not in done.stderr

@@ -45,7 +45,7 @@ FORMATS: dict[str, ImageFormat | str] = {f.value: f for f in ImageFormat} | {
     AUTO: AUTO,
 }
 GRAVITIES = {g.value: g for g in Gravity} | {"centre": Gravity.CENTER}
-DIGITS = re.compile(r"\d{1,9}")
+DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 class Invalid(ValueError):
@@ -147,10 +147,7 @@ def parse(items: Iterable[tuple[str, str]], rules: Rules) -> Plan:
             known = ", ".join(sorted(rules.presets)) or "none are configured"
             problems.append(Problem("preset", f"unknown preset {name[:40]!r} ({known})"))
         else:
-            raw = {
-                ALIASES.get(k, k): str(v).lower() if isinstance(v, bool) else str(v)
-                for k, v in preset.items()
-            } | raw
+            raw = {ALIASES.get(k, k): as_text(v) for k, v in preset.items()} | raw
     raw.pop("sig", None)
     values: dict[str, Any] = {}
     for name, text in raw.items():
@@ -164,6 +161,28 @@ def parse(items: Iterable[tuple[str, str]], rules: Rules) -> Plan:
     if problems:
         raise InvalidRequest(problems)
     return build(values, rules)
+
+
+def as_text(value: object) -> str:
+    """A preset's YAML value as it would be written in a query string."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def preset_problems(presets: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """What is wrong with configured presets, as configuration errors, checked at start."""
+    found = []
+    for name, values in presets.items():
+        for key, value in values.items():
+            where = f"options.presets.{name}.{key}"
+            parser = PARSERS.get(ALIASES.get(key, key))
+            if parser is None or key == "path":
+                found.append(f"{where}: is not a parameter a preset can set")
+                continue
+            try:
+                parser(as_text(value))
+            except Invalid as error:
+                found.append(f"{where}: {error}")
+    return found
 
 
 def gather(items: Iterable[tuple[str, str]], problems: list[Problem]) -> dict[str, str]:
@@ -193,14 +212,17 @@ def check(values: dict[str, Any], raw: dict[str, str], rules: Rules) -> list[Pro
     ):
         if value > most:
             problems.append(Problem(name, f"{name} {value} is over the limit of {most}"))
-    if mode in (Mode.THUMBNAIL, Mode.RESIZE) and not (width or height):
+    malformed = {n for n in ("width", "height") if n in raw and n not in values}
+    if mode in (Mode.THUMBNAIL, Mode.RESIZE) and not (width or height) and not malformed:
         if "width" not in values and "height" not in values:
             problems.append(Problem("width", f"{mode} needs width or height"))
         else:
             problems.append(Problem("width", "width and height cannot both be 0"))
     if mode is Mode.CROP:
         problems.extend(
-            Problem(n, f"crop needs {n} > 0") for n in ("width", "height") if not values.get(n)
+            Problem(n, f"crop needs {n} > 0")
+            for n in ("width", "height")
+            if not values.get(n) and n not in malformed
         )
         if ("x" in raw) != ("y" in raw):
             problems.append(Problem("y" if "x" in raw else "x", "crop needs both x and y"))

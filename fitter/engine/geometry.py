@@ -38,7 +38,8 @@ def resize_geometry(
     """Where a thumbnail or resize of a `source`-sized image ends up.
 
     A missing (0) side is derived from the aspect ratio, and then every fit gives that
-    box. `upscale=False` caps the scale at 1 in the way each fit allows.
+    box. `upscale=False` caps the scale at 1 in the way each fit allows: for a derived box
+    larger than the source, only `contain` differs (it pads to the box).
     """
     src_w, src_h = source
     if width and height:
@@ -50,9 +51,9 @@ def resize_geometry(
     check_box(box, limit, derived="height" if width and not height else "width")
     if not (width and height):
         scale = box[0] / src_w if width else box[1] / src_h
-        if not upscale and scale > 1:
-            return ResizeGeometry(scaled=source)
-        return ResizeGeometry(scaled=box)
+        if upscale or scale <= 1:
+            # The box has the source's shape: every fit gives exactly that box.
+            return ResizeGeometry(scaled=box)
 
     box_w, box_h = box
     if fit is Fit.FILL:

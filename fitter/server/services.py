@@ -8,8 +8,8 @@ from pathlib import Path
 
 from fitter import engine
 from fitter.cache import make_cache
-from fitter.config import Config, FsStorage
-from fitter.dialects.native import Rules
+from fitter.config import Config, ConfigError, FsStorage
+from fitter.dialects.native import Rules, preset_problems
 from fitter.pipeline import Pipeline, Settings
 from fitter.server.metrics import Metrics
 from fitter.storage import make_source, make_store
@@ -27,7 +27,15 @@ class Services:
     metrics: Metrics
 
 
+def check(config: Config) -> None:
+    """What the models alone cannot see: presets are checked by the grammar that reads them."""
+    problems = preset_problems(config.options.presets)
+    if problems:
+        raise ConfigError(problems)
+
+
 def build_services(config: Config) -> Services:
+    check(config)
     engine.setup()
     source_config = config.storage.source
     if isinstance(source_config, FsStorage):
