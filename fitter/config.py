@@ -111,7 +111,7 @@ class Limits(Section):
     max_source_pixels: int = Field(100_000_000, ge=1)
     max_source_bytes: int = Field(64 * 1024 * 1024, ge=1)
     max_upload_bytes: int = Field(32 * 1024 * 1024, ge=1)
-    workers: int = Field(0, ge=0, description="image threads; 0 means one per core")
+    concurrency: int = Field(0, ge=0, description="images processed at once; 0: one per core")
 
 
 class Security(Section):

@@ -19,7 +19,7 @@ import anyio.to_thread
 
 from fitter import engine
 from fitter.cache import CacheStore
-from fitter.errors import NotFound, OverLimits
+from fitter.errors import NotFound, OverLimits, TooLarge
 from fitter.models import SourceInfo, Variant
 from fitter.plan import Output, Plan, resolve_output, variant_key
 from fitter.storage import Source, SourceStat, Store
@@ -36,6 +36,7 @@ class Settings:
     max_width: int = 8192
     max_height: int = 8192
     max_source_pixels: int = 100_000_000
+    max_source_bytes: int = 64 * 1024 * 1024
     inline_bytes: int = 256 * 1024
     threads: int = 2
 
@@ -80,7 +81,9 @@ class Pipeline:
         """The source's header, read once per version of the source."""
         key = (path, stat.version)
         info = self._headers.get(key)
-        if info is None:
+        if info is not None:
+            self._headers.move_to_end(key)
+        else:
             original = await self.source.load(path)
             info = await self.run_blocking(engine.probe, original)
             self._headers[key] = info
@@ -90,6 +93,12 @@ class Pipeline:
 
     async def locate(self, plan: Plan, accept: str | None = None) -> Target:
         stat = await self.source.stat(plan.path)
+        if stat.size > self.settings.max_source_bytes:
+            raise TooLarge(
+                f"the source has {stat.size} bytes, over the limit of "
+                f"{self.settings.max_source_bytes}",
+                "path",
+            )
         info = await self._header(plan.path, stat)
         pixels = info.width * info.height * info.frames
         if pixels > self.settings.max_source_pixels:

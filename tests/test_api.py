@@ -332,3 +332,12 @@ def answers(url: str) -> bool:
         return httpx.get(url + "/health", timeout=1).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def test_source_byte_limit(make_server):
+    server = make_server(limits={"max_source_bytes": 100_000})
+    with server.client() as http:
+        answer = http.get("/image", params={"path": "photos/Autumn.jpg", "width": "10"})
+        assert answer.status_code == 413
+        assert answer.json()["errors"][0]["param"] == "path"
+        assert http.get("/image", params={"path": "a.png", "width": "10"}).status_code == 200

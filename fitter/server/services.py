@@ -28,8 +28,11 @@ class Services:
 
 
 def check(config: Config) -> None:
-    """What the models alone cannot see: presets are checked by the grammar that reads them."""
+    """What the models alone cannot see: presets are checked by the grammar that reads them,
+    and a setting whose feature this version lacks is refused rather than ignored."""
     problems = preset_problems(config.options.presets)
+    if config.security.key:
+        problems.append("security.key: signed URLs are not supported by this version yet")
     if problems:
         raise ConfigError(problems)
 
@@ -49,7 +52,8 @@ def build_services(config: Config) -> Services:
         max_height=limits.max_height,
         max_source_pixels=limits.max_source_pixels,
         inline_bytes=config.cache_store.inline_bytes,
-        threads=limits.workers or os.cpu_count() or 1,
+        threads=limits.concurrency or os.cpu_count() or 1,
+        max_source_bytes=limits.max_source_bytes,
     )
     pipeline = Pipeline(
         make_source(config.storage),
