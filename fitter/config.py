@@ -7,6 +7,7 @@ problem is reported with its key path and what was expected, all at once.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Mapping
@@ -14,7 +15,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 ENV_PREFIX = "FITTER_"
 # Not a setting: the path of the file itself, for processes started by the server.
@@ -44,6 +53,9 @@ class RedisCacheConfig(Section):
     prefix: str = "fitter:"
     ttl: int = Field(24 * 3600, ge=1)
     inline_bytes: int = Field(64 * 1024, ge=0)
+    timeout: float = Field(0.5, gt=0, description="seconds for a connection or a command")
+    retry_seconds: float = Field(1.0, ge=0, description="how long to bypass Redis after a failure")
+    lock_seconds: float = Field(30.0, gt=0, description="expiry of a cross-process generation lock")
 
 
 CacheConfig = Annotated[MemoryCacheConfig | RedisCacheConfig, Field(discriminator="type")]
@@ -65,12 +77,47 @@ class S3Storage(Section):
     endpoint_url: str | None = None
     base_url: str | None = None
     path_style: bool = False
-    presign_seconds: int | None = None
+    presign_seconds: int = Field(3600, ge=0, description="lifetime of presigned URLs; 0: none")
 
 
-class HttpSource(Section):
-    type: Literal["http"]
+class HttpSettings(Section):
+    """Originals fetched over http(s): which, how, and where they are kept once fetched."""
+
     allow: list[str] = []
+    allow_ranges: list[str] = []
+    connect_timeout: float = Field(3.0, gt=0)
+    read_timeout: float = Field(10.0, gt=0)
+    max_redirects: int = Field(3, ge=0)
+    keep_in: Literal["store", "cache"] = "store"
+    keep_seconds: int = Field(24 * 3600, ge=1)
+
+    @field_validator("allow")
+    @classmethod
+    def prefixes_end_with_a_slash(cls, prefixes: list[str]) -> list[str]:
+        for prefix in prefixes:
+            if not prefix.startswith(("http://", "https://")) or not prefix.endswith("/"):
+                raise ValueError(f"{prefix!r} must start with http:// or https:// and end with /")
+        return prefixes
+
+    @field_validator("allow_ranges")
+    @classmethod
+    def ranges_are_networks(cls, ranges: list[str]) -> list[str]:
+        for value in ranges:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                raise ValueError(f"{value!r} is not an IP network such as 10.0.0.0/8") from None
+        return ranges
+
+
+class HttpSource(HttpSettings):
+    type: Literal["http"]
+
+
+class Sources(Section):
+    """Extra sources beside `storage.source`: absolute http(s) URLs in `path`."""
+
+    http: HttpSettings | None = None
 
 
 StoreConfig = Annotated[FsStorage | S3Storage, Field(discriminator="type")]
@@ -134,6 +181,7 @@ class Config(Section):
     secret_key: SecretStr | None = None
     cache_store: CacheConfig = MemoryCacheConfig()
     storage: StorageConfig
+    sources: Sources = Sources()
     options: Options = Options()
     limits: Limits = Limits()
     security: Security = Security()
@@ -247,11 +295,13 @@ def is_known(keys: tuple[str, ...], model: type[BaseModel] = Config) -> bool:
 
 # The tags of the tagged unions: pydantic puts the chosen tag in an error's location.
 TAGS = {"in-memory", "redis", "fs", "s3", "http"}
+UNIONS = {"cache_store", "source", "store"}
 
 
 def describe(error: Mapping[str, Any]) -> str:
     """One validation error as `key.path: what was expected (got …)`."""
-    loc = [str(p) for i, p in enumerate(error["loc"]) if not (i > 0 and p in TAGS)]
+    raw = [str(p) for p in error["loc"]]
+    loc = [p for i, p in enumerate(raw) if not (i > 0 and p in TAGS and raw[i - 1] in UNIONS)]
     kind, ctx = error["type"], error.get("ctx", {})
     got = error.get("input")
     where = ".".join(loc) or "(top level)"
@@ -270,6 +320,8 @@ def describe(error: Mapping[str, Any]) -> str:
         return f"{where}: must be a whole number (got {got!r})"
     if kind in ("bool_parsing", "bool_type"):
         return f"{where}: must be true or false (got {got!r})"
+    if kind == "value_error":
+        return f"{where}: {ctx['error']}"
     if kind in ("string_type",):
         return f"{where}: must be a string (got {got!r})"
     message = error["msg"][0].lower() + error["msg"][1:]

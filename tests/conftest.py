@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +16,7 @@ import httpx
 import images as synth
 import pytest
 import pyvips
+import services
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,12 +66,6 @@ def images(tmp_path_factory: pytest.TempPathFactory, photos: Path) -> Path:
     return root
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class Server:
     url: str
@@ -91,7 +84,7 @@ def start_server(
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "fitter.yaml"
     path.write_text(yaml.safe_dump(config))
-    port = free_port()
+    port = services.free_ports(1)[0]
     log = open(workdir / "server.log", "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
         [sys.executable, "-m", "fitter", "serve", "--config", str(path), "--port", str(port)],
@@ -118,13 +111,7 @@ def start_server(
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
+    services.stop(process)
 
 
 def fs_config(images: Path, store: Path, **sections: Any) -> dict[str, Any]:
@@ -168,3 +155,19 @@ def make_server(images: Path, tmp_path: Path) -> Iterator[Callable[..., Server]]
     yield make
     for running in started:
         stop_server(running.process)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.RedisServer]:
+    """A real redis-server on a free loopback port, shared by the session."""
+    server = services.start_redis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.S3Server]:
+    """A real S3 server (SeaweedFS `weed mini`) on free loopback ports, shared by the session."""
+    server = services.start_s3(tmp_path_factory.mktemp("s3"))
+    yield server
+    server.stop()
