@@ -9,6 +9,8 @@ the CLI all go through here.
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,13 +20,14 @@ import anyio
 import anyio.to_thread
 
 from fitter import engine
-from fitter.cache import CacheStore
-from fitter.errors import NotFound, OverLimits, TooLarge
+from fitter.cache import CacheStore, Locks
+from fitter.errors import NotFound, OverLimits, TooLarge, Unavailable
 from fitter.models import SourceInfo, Variant
 from fitter.plan import Output, Plan, resolve_output, variant_key
 from fitter.storage import Source, SourceStat, Store
 
 Layer = Literal["cache", "store", "miss"]
+LOCK_POLL_SECONDS = 0.05
 T = TypeVar("T")
 
 
@@ -39,6 +42,7 @@ class Settings:
     max_source_bytes: int = 64 * 1024 * 1024
     inline_bytes: int = 256 * 1024
     threads: int = 2
+    lock_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -59,12 +63,25 @@ class Found:
     data: bytes | None = None
 
 
+def as_miss(found: Found) -> Found:
+    """A variant this request waited for: it was generated for it, so it counts as a miss."""
+    return Found(found.variant, "miss", found.data)
+
+
 class Pipeline:
-    def __init__(self, source: Source, store: Store, cache: CacheStore, settings: Settings):
+    def __init__(
+        self,
+        source: Source,
+        store: Store,
+        cache: CacheStore,
+        settings: Settings,
+        locks: Locks | None = None,
+    ):
         self.source = source
         self.store = store
         self.cache = cache
         self.settings = settings
+        self.locks = locks
         self.engine_runs = 0
         self._limiter = anyio.CapacityLimiter(settings.threads)
         self._flights: dict[str, asyncio.Future[Found]] = {}
@@ -114,7 +131,9 @@ class Pipeline:
     def name_for(self, key: str, path: str, output: Output) -> str:
         """`<prefix>/<shard folders>/<key>.<ext>`: short folders spread a large store."""
         shards = [key[2 * i : 2 * i + 2] for i in range(self.settings.shard)]
-        stem = key if self.settings.enable_hash else f"{path.rsplit('.', 1)[0]}-{key}"
+        # The source's file name, made safe: one segment, no slash, no leading dot.
+        readable = re.sub(r"[^\w.-]+", "_", path.rsplit("/", 1)[-1]).rsplit(".", 1)[0].lstrip(".")
+        stem = key if self.settings.enable_hash else f"{readable}-{key}"
         parts = [self.settings.prefix.strip("/"), *shards, f"{stem}.{output.format.extension}"]
         return "/".join(p for p in parts if p)
 
@@ -151,12 +170,11 @@ class Pipeline:
         """Make the variant, once for all the requests that ask for it at the same time."""
         flight = self._flights.get(target.key)
         if flight is not None:
-            found = await asyncio.shield(flight)
-            return Found(found.variant, "miss", found.data)
+            return as_miss(await asyncio.shield(flight))
         flight = asyncio.get_running_loop().create_future()
         self._flights[target.key] = flight
         try:
-            found = await self._generate(target)
+            found = await self._generate_locked(target)
         except BaseException as error:
             flight.set_exception(error)
             # Waiters get the error; mark it retrieved so an unwaited flight stays quiet.
@@ -167,6 +185,31 @@ class Pipeline:
             return found
         finally:
             del self._flights[target.key]
+
+    async def _generate_locked(self, target: Target) -> Found:
+        """Across processes: the holder of the variant's lock generates, the others wait.
+
+        A waiter polls for the result and for the lock; a holder that crashed lets its lock
+        expire, and the next waiter takes it over and generates.
+        """
+        if self.locks is None:
+            return await self._generate(target)
+        name = "generate:" + target.key
+        deadline = time.monotonic() + 2 * self.settings.lock_seconds
+        while True:
+            token = await self.locks.acquire(name, self.settings.lock_seconds)
+            if token is not None:
+                try:
+                    found = await self.lookup(target, with_data=True)
+                    return await self._generate(target) if found is None else as_miss(found)
+                finally:
+                    await self.locks.release(name, token)
+            await asyncio.sleep(LOCK_POLL_SECONDS)
+            found = await self.lookup(target, with_data=True)
+            if found is not None:
+                return as_miss(found)
+            if time.monotonic() > deadline:
+                raise Unavailable("the image is still being generated elsewhere; try again")
 
     async def _generate(self, target: Target) -> Found:
         original = await self.source.load(target.plan.path)

@@ -1,2 +1,2 @@
 def test_health(client):
-    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/health").json() == {"status": "ok", "cache": "ok"}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fitter.cache.base import CacheStore
+from fitter.cache.base import CacheStore, Locks
 from fitter.cache.memory import MemoryCache
 from fitter.config import CacheConfig, ConfigError, MemoryCacheConfig
 
-__all__ = ["CacheStore", "MemoryCache", "make_cache"]
+__all__ = ["CacheStore", "Locks", "MemoryCache", "make_cache"]
 
 
 def make_cache(config: CacheConfig) -> CacheStore:

@@ -12,6 +12,9 @@ class MemoryCache:
     Lives on the event loop, so it needs no lock.
     """
 
+    available = True
+    failures = 0
+
     def __init__(self, max_entries: int, max_bytes: int, ttl: int) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes

@@ -27,6 +27,7 @@ from fitter.plan import (
     Plan,
 )
 from fitter.storage.paths import clean_path
+from fitter.storage.router import is_url
 
 ALIASES = {"w": "width", "h": "height"}
 TRUE_WORDS = {"true", "1", "yes", "on"}
@@ -95,6 +96,14 @@ def choice(table: Mapping[str, Any]) -> Callable[[str], Any]:
     return parse
 
 
+def parse_source_path(text: str) -> str:
+    """`source_path` for callers outside a whole request, such as `/info`."""
+    try:
+        return source_path(text)
+    except Invalid as error:
+        raise InvalidRequest.one("path", f"path {error}") from None
+
+
 def colour(text: str) -> tuple[int, int, int, int]:
     try:
         return parse_color(text)
@@ -102,12 +111,17 @@ def colour(text: str) -> tuple[int, int, int, int]:
         raise Invalid(str(error)) from None
 
 
-def path(text: str) -> str:
+def source_path(text: str) -> str:
+    """A path below the source root, or an absolute http(s) URL for the http source."""
+    if is_url(text):
+        if any(ord(c) < 33 for c in text):
+            raise Invalid("URL may not contain spaces or control characters")
+        return text
     return clean_path(text)
 
 
 PARSERS: dict[str, Callable[[str], Any]] = {
-    "path": path,
+    "path": source_path,
     "mode": choice({m.value: m for m in Mode}),
     "width": whole,
     "height": whole,

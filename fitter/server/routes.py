@@ -119,7 +119,7 @@ async def info(request: Request) -> JSONResponse:
         unknown.append(Problem("path", "path is required once"))
     if unknown:
         raise InvalidRequest(unknown)
-    found = await services(request).pipeline.info(clean_path(paths[0]))
+    found = await services(request).pipeline.info(native.parse_source_path(paths[0]))
     return JSONResponse(found.model_dump())
 
 
@@ -140,5 +140,10 @@ async def metrics(request: Request) -> Response:
 
 
 @router.get("/health")
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
+async def health(request: Request) -> dict[str, str]:
+    """Alive; `degraded` while the cache store is unreachable (answers still flow)."""
+    cache_ok = services(request).pipeline.cache.available
+    return {
+        "status": "ok" if cache_ok else "degraded",
+        "cache": "ok" if cache_ok else "unavailable",
+    }

@@ -1,0 +1,46 @@
+"""One Source for the pipeline, whatever the path names: a file of the main source or a URL."""
+
+from __future__ import annotations
+
+from fitter.errors import Forbidden
+from fitter.models import Original
+from fitter.storage.base import Source, SourceStat
+
+
+def is_url(path: str) -> bool:
+    return path[:8].lower().startswith(("http://", "https://"))
+
+
+class SourceRouter:
+    """Absolute http(s) URLs go to the http source when one is enabled; the rest to `main`."""
+
+    def __init__(self, main: Source, http: Source | None = None) -> None:
+        self.main = main
+        self.http = http
+
+    def _pick(self, path: str) -> Source:
+        if not is_url(path):
+            return self.main
+        if self.http is None:
+            raise Forbidden("http(s) sources are not enabled on this server", "path")
+        return self.http
+
+    async def stat(self, path: str) -> SourceStat:
+        return await self._pick(path).stat(path)
+
+    async def load(self, path: str) -> Original:
+        return await self._pick(path).load(path)
+
+
+class BaseUrlSource:
+    """An http source as the main source: a relative path is read below its first prefix."""
+
+    def __init__(self, http: Source, base: str) -> None:
+        self.http = http
+        self.base = base
+
+    async def stat(self, path: str) -> SourceStat:
+        return await self.http.stat(self.base + path)
+
+    async def load(self, path: str) -> Original:
+        return await self.http.load(self.base + path)

@@ -1,0 +1,252 @@
+"""An S3 bucket (AWS or any S3-compatible server) as source and store.
+
+boto3 is synchronous: every call that touches the network runs in a worker thread, never on
+the event loop. Each backend object owns one boto3 client (thread-safe), made once with short
+timeouts and few retries, so an outage answers 503 in seconds instead of hanging a request.
+
+botocore's exceptions are translated here, at the boundary: a missing object is `NotFound`;
+an unreachable, failing or refusing server is `Unavailable` (503 with Retry-After). Refusals
+are the operator's misconfiguration, never the client's fault. Messages name neither the
+bucket nor the credentials.
+
+The credentials need `s3:ListBucket` on the bucket besides `s3:GetObject` (and `s3:PutObject`
+for a store): without it, S3 answers 403 instead of 404 for a missing object, which reads as
+"refused" here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import anyio.to_thread
+import boto3.session
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from fitter.config import S3Storage
+from fitter.errors import NotFound, Unavailable
+from fitter.storage.base import SourceStat
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+OUTAGE_RETRY_AFTER = 5
+# A refusal or a missing bucket is fixed by an operator, not by retrying in a moment.
+MISCONFIGURED_RETRY_AFTER = 60
+
+MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+REFUSED_CODES = frozenset(
+    {
+        "403",
+        "AccessDenied",
+        "AllAccessDisabled",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "InvalidToken",
+        "ExpiredToken",
+        "TokenRefreshRequired",
+    }
+)
+
+
+def object_key(prefix: str, name: str) -> str:
+    """`name` under the configured location: `/store/up/` and `a/b.jpg` give `store/up/a/b.jpg`."""
+    prefix = prefix.strip("/")
+    return f"{prefix}/{name}" if prefix else name
+
+
+class Bucket:
+    """One bucket, one client, one key prefix; runs calls in threads and translates errors."""
+
+    def __init__(
+        self,
+        section: S3Storage,
+        *,
+        connect_timeout: float = 2.0,
+        read_timeout: float = 10.0,
+        attempts: int = 2,
+    ) -> None:
+        self.name = section.bucket_name
+        self.prefix = section.location.strip("/")
+        credentials: dict[str, str] = {}
+        # Only what the file gives: otherwise boto3's usual chain (environment, profile,
+        # instance or task role) finds them.
+        if section.aws_access_key_id is not None:
+            credentials["aws_access_key_id"] = section.aws_access_key_id.get_secret_value()
+        if section.aws_secret_access_key is not None:
+            credentials["aws_secret_access_key"] = section.aws_secret_access_key.get_secret_value()
+        config = BotoConfig(
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries={"mode": "standard", "total_max_attempts": attempts},
+            max_pool_connections=32,
+            signature_version="s3v4",
+            s3={"addressing_style": "path"} if section.path_style else None,
+        )
+        # A session of its own: boto3's default session is not safe to share between threads.
+        self.client: Any = boto3.session.Session().client(
+            "s3",
+            endpoint_url=section.endpoint_url,
+            region_name=section.bucket_region,
+            config=config,
+            **credentials,
+        )
+
+    def key(self, name: str) -> str:
+        return object_key(self.prefix, name)
+
+    async def call(self, work: Callable[[], T], missing: str) -> T:
+        """Run `work` in a thread; `missing` is the NotFound message for an absent object."""
+        return await anyio.to_thread.run_sync(self.translated, work, missing)
+
+    def translated(self, work: Callable[[], T], missing: str) -> T:
+        try:
+            return work()
+        except ClientError as error:
+            raise translate_client_error(error, missing) from error
+        except NoCredentialsError as error:
+            log.warning("S3: no credentials found in the configuration or the AWS chain")
+            raise Unavailable(
+                "the S3 storage has no credentials", retry_after=MISCONFIGURED_RETRY_AFTER
+            ) from error
+        except BotoCoreError as error:
+            # Connection refused or reset, timeouts, a body cut short.
+            log.warning("S3 unreachable: %s", type(error).__name__)
+            raise Unavailable(
+                "the S3 storage is unavailable", retry_after=OUTAGE_RETRY_AFTER
+            ) from error
+
+
+def translate_client_error(error: ClientError, missing: str) -> NotFound | Unavailable:
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    if code in MISSING_CODES:
+        return NotFound(missing, "path" if "source" in missing else "name")
+    if code in REFUSED_CODES or status == 403:
+        log.warning("S3 refused access (%s): check the credentials and the bucket policy", code)
+        return Unavailable(
+            "the S3 storage refused access; check its credentials and permissions",
+            retry_after=MISCONFIGURED_RETRY_AFTER,
+        )
+    if code == "NoSuchBucket":
+        log.warning("S3: the configured bucket does not exist")
+        return Unavailable(
+            "the S3 storage's bucket does not exist", retry_after=MISCONFIGURED_RETRY_AFTER
+        )
+    # 5xx, throttling, and anything else the server did not expect of us.
+    log.warning("S3 failed: %s (HTTP %s)", code, status)
+    return Unavailable("the S3 storage is unavailable", retry_after=OUTAGE_RETRY_AFTER)
+
+
+class S3Source:
+    """Originals read from `<location>/<path>`; the ETag is the version."""
+
+    def __init__(self, bucket: Bucket) -> None:
+        self.bucket = bucket
+
+    @classmethod
+    def from_config(cls, section: S3Storage) -> S3Source:
+        return cls(Bucket(section))
+
+    async def stat(self, path: str) -> SourceStat:
+        """HEAD of the object: its ETag (unquoted) and size. A replaced object has a new ETag."""
+        head = await self.bucket.call(
+            lambda: self.bucket.client.head_object(
+                Bucket=self.bucket.name, Key=self.bucket.key(path)
+            ),
+            "no such source image",
+        )
+        return SourceStat(version=str(head["ETag"]).strip('"'), size=int(head["ContentLength"]))
+
+    async def load(self, path: str) -> bytes:
+        """The object's bytes, read whole (the pipeline checked its size with `stat` first)."""
+
+        def get() -> bytes:
+            answer = self.bucket.client.get_object(
+                Bucket=self.bucket.name, Key=self.bucket.key(path)
+            )
+            with answer["Body"] as body:
+                return body.read()
+
+        return await self.bucket.call(get, "no such source image")
+
+
+class S3Store:
+    """Variants kept as objects under `<location>/`, written with their media type."""
+
+    def __init__(
+        self,
+        bucket: Bucket,
+        cache_control: str,
+        base_url: str | None = None,
+        presign_seconds: int = 3600,
+    ) -> None:
+        self.bucket = bucket
+        self.cache_control = cache_control
+        self.base_url = base_url.rstrip("/") + "/" if base_url else None
+        self.presign_seconds = presign_seconds
+
+    @classmethod
+    def from_config(cls, section: S3Storage, cache_control: str) -> S3Store:
+        """`cache_control` is the Cache-Control every variant is stored with."""
+        return cls(Bucket(section), cache_control, section.base_url, section.presign_seconds)
+
+    async def exists(self, name: str) -> bool:
+        try:
+            await self.bucket.call(
+                lambda: self.bucket.client.head_object(
+                    Bucket=self.bucket.name, Key=self.bucket.key(name)
+                ),
+                "no such stored image",
+            )
+        except NotFound:
+            return False
+        return True
+
+    async def read(self, name: str) -> bytes:
+        def get() -> bytes:
+            answer = self.bucket.client.get_object(
+                Bucket=self.bucket.name, Key=self.bucket.key(name)
+            )
+            with answer["Body"] as body:
+                return body.read()
+
+        return await self.bucket.call(get, "no such stored image")
+
+    async def save(self, name: str, data: bytes, media_type: str) -> None:
+        """One PUT of the whole object, which S3 makes atomic: readers see the previous
+        object or the new one whole, never part of it, and a PUT that fails leaves nothing.
+        Saving again replaces the object (idempotent for the same bytes)."""
+        await self.bucket.call(
+            lambda: self.bucket.client.put_object(
+                Bucket=self.bucket.name,
+                Key=self.bucket.key(name),
+                Body=data,
+                ContentType=media_type,
+                CacheControl=self.cache_control,
+            ),
+            "no such stored image",
+        )
+
+    def url(self, name: str) -> str | None:
+        """`base_url` + key; else a presigned GET valid `presign_seconds`; else None.
+
+        Presigning is computed locally, without a request to the server.
+        """
+        key = self.bucket.key(name)
+        if self.base_url:
+            return self.base_url + quote(key)
+        if self.presign_seconds <= 0:
+            return None
+        return self.bucket.translated(
+            lambda: self.bucket.client.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket.name, "Key": key},
+                ExpiresIn=self.presign_seconds,
+            ),
+            "no such stored image",
+        )
