@@ -79,6 +79,15 @@ class S3Storage(Section):
     path_style: bool = False
     presign_seconds: int = Field(3600, ge=0, description="lifetime of presigned URLs; 0: none")
 
+    @model_validator(mode="after")
+    def both_keys_or_neither(self) -> S3Storage:
+        if (self.aws_access_key_id is None) != (self.aws_secret_access_key is None):
+            raise ValueError(
+                "give both aws_access_key_id and aws_secret_access_key, or neither to use "
+                "the usual AWS chain"
+            )
+        return self
+
 
 class HttpSettings(Section):
     """Originals fetched over http(s): which, how, and where they are kept once fetched."""
@@ -111,7 +120,10 @@ class HttpSettings(Section):
 
 
 class HttpSource(HttpSettings):
+    """http(s) as the main source: relative paths are read below the first `allow` prefix."""
+
     type: Literal["http"]
+    allow: list[str] = Field(min_length=1)
 
 
 class Sources(Section):

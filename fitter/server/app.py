@@ -21,7 +21,7 @@ def create_app(config: Config | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        await services.executor.close()
+        await services.close()
 
     app = FastAPI(title="fitter", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.services = services

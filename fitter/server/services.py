@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from fitter import engine
-from fitter.cache import make_cache
-from fitter.config import Config, ConfigError, FsStorage
+from fitter.backends import Backends, open_backends
+from fitter.config import Config, ConfigError
 from fitter.dialects.native import Rules, preset_problems
 from fitter.pipeline import Pipeline, Settings
 from fitter.server.metrics import Metrics
-from fitter.storage import make_source, make_store
 from fitter.tasks import InProcessExecutor
 
 
@@ -25,6 +23,11 @@ class Services:
     executor: InProcessExecutor
     rules: Rules
     metrics: Metrics
+    backends: Backends
+
+    async def close(self) -> None:
+        await self.executor.close()
+        await self.backends.close()
 
 
 def check(config: Config) -> None:
@@ -40,10 +43,8 @@ def check(config: Config) -> None:
 def build_services(config: Config) -> Services:
     check(config)
     engine.setup()
-    source_config = config.storage.source
-    if isinstance(source_config, FsStorage):
-        Path(source_config.location).mkdir(parents=True, exist_ok=True)
-    limits, options = config.limits, config.options
+    backends = open_backends(config)
+    limits, options, cache = config.limits, config.options, config.cache_store
     settings = Settings(
         prefix=options.prefix,
         shard=options.shard,
@@ -51,20 +52,17 @@ def build_services(config: Config) -> Services:
         max_width=limits.max_width,
         max_height=limits.max_height,
         max_source_pixels=limits.max_source_pixels,
-        inline_bytes=config.cache_store.inline_bytes,
-        threads=limits.concurrency or os.cpu_count() or 1,
         max_source_bytes=limits.max_source_bytes,
+        inline_bytes=cache.inline_bytes,
+        threads=limits.concurrency or os.cpu_count() or 1,
+        lock_seconds=getattr(cache, "lock_seconds", Settings.lock_seconds),
     )
-    pipeline = Pipeline(
-        make_source(config.storage),
-        make_store(config.storage),
-        make_cache(config.cache_store),
-        settings,
-    )
+    pipeline = Pipeline(backends.source, backends.store, backends.cache, settings, backends.locks)
     rules = Rules(
         default_format=options.default_format,
         max_width=limits.max_width,
         max_height=limits.max_height,
         presets=options.presets,
     )
-    return Services(config, pipeline, InProcessExecutor(pipeline), rules, Metrics(pipeline))
+    executor = InProcessExecutor(pipeline)
+    return Services(config, pipeline, executor, rules, Metrics(pipeline), backends)

@@ -33,6 +33,10 @@ from fitter.storage.base import SourceStat
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# What a missing object raises: the public message and the parameter it concerns.
+Missing = tuple[str, str]
+SOURCE: Missing = ("no such source image", "path")
+STORED: Missing = ("no such stored image", "name")
 
 OUTAGE_RETRY_AFTER = 5
 # A refusal or a missing bucket is fixed by an operator, not by retrying in a moment.
@@ -67,18 +71,18 @@ class Bucket:
         section: S3Storage,
         *,
         connect_timeout: float = 2.0,
-        read_timeout: float = 10.0,
+        read_timeout: float = 5.0,
         attempts: int = 2,
     ) -> None:
         self.name = section.bucket_name
         self.prefix = section.location.strip("/")
-        credentials: dict[str, str] = {}
+        key_id, secret = section.aws_access_key_id, section.aws_secret_access_key
         # Only what the file gives: otherwise boto3's usual chain (environment, profile,
         # instance or task role) finds them.
-        if section.aws_access_key_id is not None:
-            credentials["aws_access_key_id"] = section.aws_access_key_id.get_secret_value()
-        if section.aws_secret_access_key is not None:
-            credentials["aws_secret_access_key"] = section.aws_secret_access_key.get_secret_value()
+        credentials: dict[str, str] = {}
+        if key_id is not None and secret is not None:
+            credentials["aws_access_key_id"] = key_id.get_secret_value()
+            credentials["aws_secret_access_key"] = secret.get_secret_value()
         config = BotoConfig(
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
@@ -99,17 +103,50 @@ class Bucket:
     def key(self, name: str) -> str:
         return object_key(self.prefix, name)
 
-    async def call(self, work: Callable[[], T], missing: str) -> T:
-        """Run `work` in a thread; `missing` is the NotFound message for an absent object."""
+    async def head(self, name: str, missing: Missing) -> dict[str, Any]:
+        return await self.run(
+            lambda: self.client.head_object(Bucket=self.name, Key=self.key(name)), missing
+        )
+
+    async def get(self, name: str, missing: Missing) -> bytes:
+        def get() -> bytes:
+            answer = self.client.get_object(Bucket=self.name, Key=self.key(name))
+            with answer["Body"] as body:
+                return body.read()
+
+        return await self.run(get, missing)
+
+    async def put(self, name: str, data: bytes, media_type: str, cache_control: str) -> None:
+        await self.run(
+            lambda: self.client.put_object(
+                Bucket=self.name,
+                Key=self.key(name),
+                Body=data,
+                ContentType=media_type,
+                CacheControl=cache_control,
+            ),
+            STORED,
+        )
+
+    def presign(self, name: str, seconds: int) -> str:
+        """A GET URL valid `seconds`, signed locally (no request to the server)."""
+        return self.translated(
+            lambda: self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.name, "Key": self.key(name)}, ExpiresIn=seconds
+            ),
+            STORED,
+        )
+
+    async def run(self, work: Callable[[], T], missing: Missing) -> T:
         return await anyio.to_thread.run_sync(self.translated, work, missing)
 
-    def translated(self, work: Callable[[], T], missing: str) -> T:
+    def translated(self, work: Callable[[], T], missing: Missing) -> T:
         try:
             return work()
         except ClientError as error:
-            raise translate_client_error(error, missing) from error
+            raise translate(error, missing) from error
         except NoCredentialsError as error:
-            log.warning("S3: no credentials found in the configuration or the AWS chain")
+            log.warning("S3: no credentials in the configuration or the AWS chain")
             raise Unavailable(
                 "the S3 storage has no credentials", retry_after=MISCONFIGURED_RETRY_AFTER
             ) from error
@@ -121,11 +158,11 @@ class Bucket:
             ) from error
 
 
-def translate_client_error(error: ClientError, missing: str) -> NotFound | Unavailable:
+def translate(error: ClientError, missing: Missing) -> NotFound | Unavailable:
     code = str(error.response.get("Error", {}).get("Code", ""))
     status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
     if code in MISSING_CODES:
-        return NotFound(missing, "path" if "source" in missing else "name")
+        return NotFound(*missing)
     if code in REFUSED_CODES or status == 403:
         log.warning("S3 refused access (%s): check the credentials and the bucket policy", code)
         return Unavailable(
@@ -154,25 +191,12 @@ class S3Source:
 
     async def stat(self, path: str) -> SourceStat:
         """HEAD of the object: its ETag (unquoted) and size. A replaced object has a new ETag."""
-        head = await self.bucket.call(
-            lambda: self.bucket.client.head_object(
-                Bucket=self.bucket.name, Key=self.bucket.key(path)
-            ),
-            "no such source image",
-        )
+        head = await self.bucket.head(path, SOURCE)
         return SourceStat(version=str(head["ETag"]).strip('"'), size=int(head["ContentLength"]))
 
     async def load(self, path: str) -> bytes:
-        """The object's bytes, read whole (the pipeline checked its size with `stat` first)."""
-
-        def get() -> bytes:
-            answer = self.bucket.client.get_object(
-                Bucket=self.bucket.name, Key=self.bucket.key(path)
-            )
-            with answer["Body"] as body:
-                return body.read()
-
-        return await self.bucket.call(get, "no such source image")
+        """The object's bytes, read whole (the pipeline checks its size with `stat` first)."""
+        return await self.bucket.get(path, SOURCE)
 
 
 class S3Store:
@@ -192,61 +216,29 @@ class S3Store:
 
     @classmethod
     def from_config(cls, section: S3Storage, cache_control: str) -> S3Store:
-        """`cache_control` is the Cache-Control every variant is stored with."""
+        """`cache_control` is the Cache-Control header every variant is stored with."""
         return cls(Bucket(section), cache_control, section.base_url, section.presign_seconds)
 
     async def exists(self, name: str) -> bool:
         try:
-            await self.bucket.call(
-                lambda: self.bucket.client.head_object(
-                    Bucket=self.bucket.name, Key=self.bucket.key(name)
-                ),
-                "no such stored image",
-            )
+            await self.bucket.head(name, STORED)
         except NotFound:
             return False
         return True
 
     async def read(self, name: str) -> bytes:
-        def get() -> bytes:
-            answer = self.bucket.client.get_object(
-                Bucket=self.bucket.name, Key=self.bucket.key(name)
-            )
-            with answer["Body"] as body:
-                return body.read()
-
-        return await self.bucket.call(get, "no such stored image")
+        return await self.bucket.get(name, STORED)
 
     async def save(self, name: str, data: bytes, media_type: str) -> None:
-        """One PUT of the whole object, which S3 makes atomic: readers see the previous
-        object or the new one whole, never part of it, and a PUT that fails leaves nothing.
-        Saving again replaces the object (idempotent for the same bytes)."""
-        await self.bucket.call(
-            lambda: self.bucket.client.put_object(
-                Bucket=self.bucket.name,
-                Key=self.bucket.key(name),
-                Body=data,
-                ContentType=media_type,
-                CacheControl=self.cache_control,
-            ),
-            "no such stored image",
-        )
+        """One PUT of the whole object, which S3 makes atomic: readers see the previous object
+        or the new one whole, never a part, and a PUT that fails leaves nothing behind.
+        Saving again replaces the object."""
+        await self.bucket.put(name, data, media_type, self.cache_control)
 
     def url(self, name: str) -> str | None:
-        """`base_url` + key; else a presigned GET valid `presign_seconds`; else None.
-
-        Presigning is computed locally, without a request to the server.
-        """
-        key = self.bucket.key(name)
+        """`base_url` + key; else a presigned GET valid `presign_seconds`; else None."""
         if self.base_url:
-            return self.base_url + quote(key)
-        if self.presign_seconds <= 0:
-            return None
-        return self.bucket.translated(
-            lambda: self.bucket.client.generate_presigned_url(
-                "get_object",
-                Params={"Bucket": self.bucket.name, "Key": key},
-                ExpiresIn=self.presign_seconds,
-            ),
-            "no such stored image",
-        )
+            return self.base_url + quote(self.bucket.key(name))
+        if self.presign_seconds > 0:
+            return self.bucket.presign(name, self.presign_seconds)
+        return None
