@@ -68,6 +68,18 @@ class OverLimits(FitterError):
     status = 422
 
 
+class BadGateway(FitterError):
+    """502: a remote source answered with an error, or could not be reached."""
+
+    status = 502
+
+
+class GatewayTimeout(FitterError):
+    """504: a remote source took too long."""
+
+    status = 504
+
+
 class Unavailable(FitterError):
     status = 503
 

@@ -112,7 +112,7 @@ class RedisCache:
             return fallback
         if not self._available:
             # This operation probes; the others keep bypassing until it has an answer.
-            pass
+            self._retry_at = now + self.config.retry_seconds
         try:
             result = await command()
         except (RedisError, OSError) as error:

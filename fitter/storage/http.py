@@ -25,7 +25,14 @@ import httpx
 
 from fitter.cache.base import CacheStore
 from fitter.config import HttpSettings
-from fitter.errors import FitterError, Forbidden, NotFound, TooLarge
+from fitter.errors import (
+    BadGateway,
+    FitterError,
+    Forbidden,
+    GatewayTimeout,
+    NotFound,
+    TooLarge,
+)
 from fitter.storage import ssrf
 from fitter.storage.base import SourceStat
 
@@ -37,14 +44,6 @@ FOLDER = "originals/"  # store: its bytes, when keep_in is "store"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 GONE = frozenset({404, 410})
 DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-class BadGateway(FitterError):
-    status = 502
-
-
-class GatewayTimeout(FitterError):
-    status = 504
 
 
 class Keep(Protocol):
@@ -268,7 +267,7 @@ class HttpSource:
         chunks, total = [], 0
         async for chunk in response.aiter_bytes():
             total += len(chunk)
-            if False:
+            if total > self.max_bytes:
                 raise self._too_large()
             chunks.append(chunk)
         return b"".join(chunks)
