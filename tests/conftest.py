@@ -101,9 +101,8 @@ def start_server(
         try:
             if httpx.get(url + "/health", timeout=1).status_code == 200:
                 store = config["storage"]["store"]["location"]
-                return Server(
-                    url, Path(config["storage"]["source"]["location"]), Path(store), process
-                )
+                source = config["storage"]["source"].get("location", "")
+                return Server(url, Path(source), Path(store), process)
         except httpx.TransportError:
             time.sleep(0.1)
     stop_server(process)

@@ -280,3 +280,26 @@ def test_http_sources_refuse_loopback_unless_allowed_and_redirects_are_rechecked
     with disabled.client() as http:
         answer = http.get("/image", params={"path": origin.url + "img/a.png", "width": "8"})
         assert answer.status_code == 403
+
+
+def test_http_as_the_main_source_reads_relative_paths_below_its_first_prefix(
+    make_server, origin, tmp_path
+):
+    server = make_server(
+        storage={
+            "source": {
+                "type": "http",
+                "allow": [origin.url + "img/"],
+                "allow_ranges": ["127.0.0.0/8"],
+            },
+            "store": {"type": "fs", "location": str(tmp_path / "variants")},
+        }
+    )
+    with server.client() as http:
+        answer = http.get("/image", params={"path": "a.png", "width": "20"})
+        assert answer.status_code == 200, answer.text
+        assert synth.load(answer.content).width == 20
+        absolute = http.get("/image", params={"path": origin.url + "img/a.png", "width": "20"})
+        assert absolute.content == answer.content
+        assert origin.requests == 1
+        assert http.get("/image", params={"path": "none.png", "width": "20"}).status_code == 404

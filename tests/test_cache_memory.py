@@ -56,7 +56,7 @@ def test_the_byte_budget_is_kept():
     for key in "abcd":
         run(cache.set(key, b"xxxx"))
     assert cache.size <= 10
-    assert len(cache) == 2
+    assert cache.count == 2
     run(cache.set("huge", b"y" * 11))
     assert run(cache.get("huge")) is None
     run(cache.set("c", b"zz"))

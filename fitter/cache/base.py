@@ -19,7 +19,7 @@ class CacheStore(Protocol):
         ...
 
     async def set(self, key: str, value: bytes, ttl: int | None = None) -> None:
-        """Keep `value` for `ttl` seconds (the store's default when None). Never raises."""
+        """Keep `value` for `ttl` seconds (the store's default when None or 0). Never raises."""
         ...
 
     async def delete(self, key: str) -> None:

@@ -45,7 +45,9 @@ class MemoryCache:
     async def delete(self, key: str) -> None:
         self._drop(key)
 
-    def __len__(self) -> int:
+    @property
+    def count(self) -> int:
+        """Entries held. (Not `__len__`: an empty cache must not be falsy.)"""
         return len(self._entries)
 
     def _drop(self, key: str) -> None:
