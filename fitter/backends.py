@@ -8,20 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fitter.cache import CacheStore, Locks, MemoryCache
 from fitter.config import (
     Config,
     FsStorage,
     HttpSettings,
-    HttpSource,
+    HttpStorage,
     MemoryCacheConfig,
     S3Storage,
 )
 from fitter.storage import Source, Store
 from fitter.storage.fs import FsSource, FsStore
 from fitter.storage.router import BaseUrlSource, SourceRouter
+
+if TYPE_CHECKING:
+    from fitter.storage.http import HttpSource
 
 
 @dataclass
@@ -40,14 +43,14 @@ class Backends:
 def open_backends(config: Config) -> Backends:
     cache, locks = make_cache(config)
     store = make_store(config)
-    closing: list[Any] = [cache] if locks is not None else []
+    closing: list[Any] = [] if isinstance(cache, MemoryCache) else [cache]
     section = config.storage.source
-    http_settings = section if isinstance(section, HttpSource) else config.sources.http
+    http_settings = section if isinstance(section, HttpStorage) else config.sources.http
     http = None
     if http_settings is not None:
         http = make_http(http_settings, config, cache, store)
         closing.append(http)
-    if isinstance(section, HttpSource):
+    if isinstance(section, HttpStorage):
         assert http is not None
         main: Source = BaseUrlSource(http, section.allow[0])
     else:
@@ -83,7 +86,9 @@ def make_source(section: FsStorage | S3Storage) -> Source:
     return S3Source.from_config(section)
 
 
-def make_http(settings: HttpSettings, config: Config, cache: CacheStore, store: Store) -> Any:
-    from fitter.storage.http import HttpSource as Fetcher
+def make_http(
+    settings: HttpSettings, config: Config, cache: CacheStore, store: Store
+) -> HttpSource:
+    from fitter.storage.http import HttpSource
 
-    return Fetcher(settings, cache, store, max_bytes=config.limits.max_source_bytes)
+    return HttpSource(settings, cache, store, max_bytes=config.limits.max_source_bytes)

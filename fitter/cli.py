@@ -10,6 +10,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from fitter.checks import check_config
 from fitter.config import CONFIG_FILE_VARIABLE, Config, ConfigError, load_config, masked
 from fitter.config import unknown_variables as unknown_env
 
@@ -27,14 +28,16 @@ ConfigOption = Annotated[
 ]
 
 
-def read_config(path: Path | None) -> Config:
-    from fitter.server.services import check
-
+def read_config(path: Path | None, check: bool = True) -> Config:
+    """The validated configuration, or every problem printed and exit status 1."""
     try:
         config = load_config(path)
-        check(config)
+        if check:
+            check_config(config)
     except ConfigError as error:
         report(error)
+    for name in unknown_env(os.environ):
+        err.print(f"[yellow]warning[/yellow] {name} names no setting and is ignored")
     return config
 
 
@@ -54,9 +57,8 @@ def serve(
     """Run the HTTP server."""
     import uvicorn
 
-    settings = read_config(config)
-    for name in unknown_env(os.environ):
-        err.print(f"[yellow]warning[/yellow] {name} names no setting and is ignored")
+    # One process builds its app here, which checks the configuration; several check it now.
+    settings = read_config(config, check=workers > 1)
     host = host or settings.host
     port = settings.port if port is None else port
     if workers > 1:
@@ -74,19 +76,16 @@ def serve(
     from fitter.server.app import create_app
 
     try:
-        app = create_app(settings)
+        application = create_app(settings)
     except ConfigError as error:
         report(error)
-    uvicorn.run(app, host=host, port=port)
+    uvicorn.run(application, host=host, port=port)
 
 
 @config_app.command("check")
 def config_check(config: ConfigOption = None) -> None:
     """Validate the configuration and print it resolved, with secrets masked."""
-    settings = read_config(config)
-    for name in unknown_env(os.environ):
-        err.print(f"[yellow]warning[/yellow] {name} names no setting and is ignored")
-    typer.echo(json.dumps(masked(settings), indent=2))
+    typer.echo(json.dumps(masked(read_config(config)), indent=2))
 
 
 def main() -> None:

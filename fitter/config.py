@@ -119,7 +119,7 @@ class HttpSettings(Section):
         return ranges
 
 
-class HttpSource(HttpSettings):
+class HttpStorage(HttpSettings):
     """http(s) as the main source: relative paths are read below the first `allow` prefix."""
 
     type: Literal["http"]
@@ -133,7 +133,7 @@ class Sources(Section):
 
 
 StoreConfig = Annotated[FsStorage | S3Storage, Field(discriminator="type")]
-SourceConfig = Annotated[FsStorage | S3Storage | HttpSource, Field(discriminator="type")]
+SourceConfig = Annotated[FsStorage | S3Storage | HttpStorage, Field(discriminator="type")]
 
 
 class StorageConfig(Section):
@@ -151,17 +151,36 @@ class StorageConfig(Section):
 PresetValue = str | int | float | bool
 
 
+FormatName = Literal["jpg", "jpeg", "png", "webp", "avif", "gif", "original", "auto"]
+
+
 class Options(Section):
     enable_upload: bool = False
     enable_hash: bool = True
     prefix: str = ""
     shard: int = Field(0, ge=0, le=8)
-    allowed_sizes: list[str] = []
-    allowed_formats: list[str] = []
-    default_format: str = "original"
+    allowed_sizes: list[Annotated[str, Field(pattern=r"^[0-9]{1,5}x[0-9]{1,5}$")]] = []
+    allowed_formats: list[FormatName] = []
+    default_format: FormatName = "original"
     presets: dict[str, dict[str, PresetValue]] = {}
     max_age: int = Field(24 * 3600, ge=0)
     console: bool = True
+
+    @field_validator("prefix")
+    @classmethod
+    def prefix_stays_in_the_store(cls, prefix: str) -> str:
+        parts = prefix.replace("\\", "/").split("/")
+        if ".." in parts or any(ord(c) < 32 for c in prefix):
+            raise ValueError(f"{prefix!r} must be a folder inside the store (no '..')")
+        return prefix
+
+    @property
+    def sizes(self) -> frozenset[tuple[int, int]]:
+        return frozenset(tuple(map(int, s.split("x"))) for s in self.allowed_sizes)  # type: ignore[misc]
+
+    @property
+    def formats(self) -> frozenset[str]:
+        return frozenset("jpeg" if f == "jpg" else f for f in self.allowed_formats)
 
 
 class Limits(Section):
@@ -326,6 +345,8 @@ def describe(error: Mapping[str, Any]) -> str:
         return f"{where}: is required"
     if kind == "extra_forbidden":
         return f"{where}: is not a known setting"
+    if kind == "string_pattern_mismatch":
+        return f"{where}: must look like 200x300 (got {got!r})"
     if kind == "literal_error":
         return f"{where}: must be {ctx['expected']} (got {got!r})"
     if kind in ("int_parsing", "int_type", "int_from_float"):

@@ -39,7 +39,3 @@ class Variant(BaseModel):
     @property
     def filename(self) -> str:
         return self.name.rsplit("/", 1)[-1]
-
-    @property
-    def etag(self) -> str:
-        return f'"{self.key}"'

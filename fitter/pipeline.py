@@ -21,13 +21,15 @@ import anyio.to_thread
 
 from fitter import engine
 from fitter.cache import CacheStore, Locks
-from fitter.errors import NotFound, OverLimits, TooLarge, Unavailable
+from fitter.engine import geometry
+from fitter.errors import NotAnImage, NotFound, OverLimits, TooLarge, Unavailable
 from fitter.models import SourceInfo, Variant
 from fitter.plan import Output, Plan, resolve_output, variant_key
 from fitter.storage import Source, SourceStat, Store
 
 Layer = Literal["cache", "store", "miss"]
 LOCK_POLL_SECONDS = 0.05
+VARIANT_NAME = re.compile(r"([0-9a-f]{2}/){0,8}([\w.-]*-)?[0-9a-f]{32}\.(jpg|png|webp|avif|gif)")
 T = TypeVar("T")
 
 
@@ -124,9 +126,21 @@ class Pipeline:
                 f"{self.settings.max_source_pixels}",
                 "path",
             )
+        # Every size rule and limit is checked now, from the header, before any pixel.
+        geometry.output_size(plan, info, (self.settings.max_width, self.settings.max_height))
         output = resolve_output(plan, info, accept)
         key = variant_key(plan, output, stat.version)
         return Target(plan, output, info, key, self.name_for(key, plan.path, output))
+
+    def is_variant_name(self, name: str) -> bool:
+        """Whether `name` is one `name_for` could give: /store/ serves only those, never an
+        original or anything else that shares the store's folder."""
+        prefix = self.settings.prefix.strip("/")
+        if prefix:
+            if not name.startswith(prefix + "/"):
+                return False
+            name = name[len(prefix) + 1 :]
+        return VARIANT_NAME.fullmatch(name) is not None
 
     def name_for(self, key: str, path: str, output: Output) -> str:
         """`<prefix>/<shard folders>/<key>.<ext>`: short folders spread a large store."""
@@ -155,9 +169,10 @@ class Pipeline:
             return Found(variant, "cache", data)
         try:
             data = await self.store.read(target.name)
-        except NotFound:
+            header = await self.run_blocking(engine.probe, data)
+        except (NotFound, NotAnImage):
+            # Missing, or not a whole image (say, a disk that failed mid-write): make it again.
             return None
-        header = await self.run_blocking(engine.probe, data)
         variant = self._variant(target, header.width, header.height, len(data))
         await self._remember(variant, data)
         return Found(variant, "store", data if with_data else None)
@@ -189,20 +204,25 @@ class Pipeline:
     async def _generate_locked(self, target: Target) -> Found:
         """Across processes: the holder of the variant's lock generates, the others wait.
 
-        A waiter polls for the result and for the lock; a holder that crashed lets its lock
-        expire, and the next waiter takes it over and generates.
+        Whoever gets to generate looks once more first: the variant may have been finished
+        between its lookup and now, here or elsewhere. A waiter polls for the result and
+        for the lock; a holder that crashed lets its lock expire, and the next waiter takes
+        over. A holder keeps extending its lock while it works.
         """
         if self.locks is None:
-            return await self._generate(target)
+            return await self.lookup(target, with_data=True) or await self._generate(target)
         name = "generate:" + target.key
-        deadline = time.monotonic() + 2 * self.settings.lock_seconds
+        seconds = self.settings.lock_seconds
+        deadline = time.monotonic() + 2 * seconds
         while True:
-            token = await self.locks.acquire(name, self.settings.lock_seconds)
+            token = await self.locks.acquire(name, seconds)
             if token is not None:
+                keeper = asyncio.create_task(self._keep_lock(name, token))
                 try:
                     found = await self.lookup(target, with_data=True)
-                    return await self._generate(target) if found is None else as_miss(found)
+                    return as_miss(found) if found else await self._generate(target)
                 finally:
+                    keeper.cancel()
                     await self.locks.release(name, token)
             await asyncio.sleep(LOCK_POLL_SECONDS)
             found = await self.lookup(target, with_data=True)
@@ -210,6 +230,13 @@ class Pipeline:
                 return as_miss(found)
             if time.monotonic() > deadline:
                 raise Unavailable("the image is still being generated elsewhere; try again")
+
+    async def _keep_lock(self, name: str, token: str) -> None:
+        assert self.locks is not None
+        seconds = self.settings.lock_seconds
+        while True:
+            await asyncio.sleep(seconds / 3)
+            await self.locks.extend(name, token, seconds)
 
     async def _generate(self, target: Target) -> Found:
         original = await self.source.load(target.plan.path)

@@ -25,6 +25,11 @@ class Mode(StrEnum):
     FLIP = "flip"
     ROTATE = "rotate"
 
+    @property
+    def resizes(self) -> bool:
+        """thumbnail and resize are one operation; only their default fit differs."""
+        return self in (Mode.THUMBNAIL, Mode.RESIZE)
+
 
 class Fit(StrEnum):
     COVER = "cover"
@@ -111,10 +116,6 @@ class Plan:
     format: RequestedFormat = ORIGINAL
     quality: int | None = None
 
-    @property
-    def resizes(self) -> bool:
-        return self.mode in (Mode.THUMBNAIL, Mode.RESIZE)
-
     def operations(self) -> str:
         """The canonical text of what this plan does to the pixels.
 
@@ -122,7 +123,7 @@ class Plan:
         spelling, so equivalent spellings of a request give one string.
         """
         bg = "" if self.background is None else ",bg=" + bytes(self.background).hex()
-        if self.resizes:
+        if self.mode.resizes:
             # With one side derived from the aspect ratio every fit gives the same size but
             # for a capped `contain`, and gravity only places the image for crops and pads.
             fit: str = self.fit
@@ -150,6 +151,8 @@ class Output:
 
 
 WRITABLE = {f.value for f in ImageFormat}
+# Multi-frame TIFF or HEIC files are pages, not animations: they fall back to a still image.
+ANIMATED_FORMATS = {"gif", "webp"}
 
 
 def resolve_output(plan: Plan, info: SourceInfo, accept: str | None) -> Output:
@@ -166,7 +169,8 @@ def resolve_output(plan: Plan, info: SourceInfo, accept: str | None) -> Output:
 
 
 def fallback_format(info: SourceInfo) -> ImageFormat:
-    if info.frames > 1:
+    """For a source fitter cannot write, or a client that takes neither avif nor webp."""
+    if info.frames > 1 and info.format in ANIMATED_FORMATS:
         return ImageFormat.GIF
     return ImageFormat.PNG if info.has_alpha else ImageFormat.JPEG
 

@@ -92,6 +92,7 @@ def start_server(
         stdout=log,
         stderr=subprocess.STDOUT,
         env={k: v for k, v in os.environ.items() if not k.startswith("FITTER_")} | (env or {}),
+        preexec_fn=services.die_with_parent,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -101,7 +102,7 @@ def start_server(
         try:
             if httpx.get(url + "/health", timeout=1).status_code == 200:
                 store = config["storage"]["store"]["location"]
-                source = config["storage"]["source"].get("location", "")
+                source = config["storage"].get("source", {}).get("location", store)
                 return Server(url, Path(source), Path(store), process)
         except httpx.TransportError:
             time.sleep(0.1)

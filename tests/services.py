@@ -5,6 +5,7 @@ Each is started on free ports in its own folder and stopped by its process id.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -30,6 +31,12 @@ def free_ports(count: int) -> list[int]:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def die_with_parent() -> None:
+    """In the child before exec: be stopped if the test process dies, so that an interrupted
+    run leaves no server behind (Linux's PR_SET_PDEATHSIG)."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -87,6 +94,7 @@ class RedisServer:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
         )
         wait_for(self.answers, "redis-server", self.process, log)
 
@@ -128,7 +136,12 @@ class S3Server:
         }
         with open(log, "ab") as out:
             self.process = subprocess.Popen(
-                self.arguments, cwd=self.folder, env=env, stdout=out, stderr=subprocess.STDOUT
+                self.arguments,
+                cwd=self.folder,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
             )
         wait_for(self.answers, "weed mini", self.process, log, seconds=60)
 

@@ -390,3 +390,22 @@ def test_locks_let_callers_through_while_redis_is_down(own_redis: services.Redis
         assert await cache.acquire("variant", 10) is None
 
     run(settings, check)
+
+
+def test_a_held_lock_can_be_extended_only_with_its_token(redis_server):
+    async def scenario() -> None:
+        cache = RedisCache(RedisCacheConfig(type="redis", port=redis_server.port,
+                                            prefix=f"extend{uuid.uuid4().hex[:6]}:"))
+        try:
+            token = await cache.acquire("job", 0.3)
+            assert token is not None
+            await cache.extend("job", "not-the-token", 5)
+            await cache.extend("job", token, 5)
+            await asyncio.sleep(0.6)
+            assert await cache.acquire("job", 1) is None
+            await cache.release("job", token)
+            assert await cache.acquire("job", 1) is not None
+        finally:
+            await cache.close()
+
+    asyncio.run(scenario())

@@ -471,13 +471,14 @@ def test_distinct_sizes_never_share_a_key(
         ),
         (SourceInfo(format="svg", width=10, height=10), Output(ImageFormat.JPEG, 80)),
         (SourceInfo(format="bmp", width=10, height=10), Output(ImageFormat.JPEG, 80)),
+        # Pages of a TIFF or HEIC file are not an animation: they become a still image.
         (
             SourceInfo(format="heic", width=10, height=10, frames=4),
-            Output(ImageFormat.GIF, None),
+            Output(ImageFormat.JPEG, 80),
         ),
         (
             SourceInfo(format="tiff", width=10, height=10, frames=2, has_alpha=True),
-            Output(ImageFormat.GIF, None),
+            Output(ImageFormat.PNG, None),
         ),
     ],
 )

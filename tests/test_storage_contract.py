@@ -97,7 +97,7 @@ def test_store_round_trip(backend: Backend):
     run(store.save("key.jpg", b"\xff\xd8jpeg bytes", "image/jpeg"))
     assert run(store.exists("key.jpg"))
     assert run(store.read("key.jpg")) == b"\xff\xd8jpeg bytes"
-    url = store.url("key.jpg")
+    url = run(store.url("key.jpg"))
     assert url is None or url.startswith(("http://", "https://"))
 
 

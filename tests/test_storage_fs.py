@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from fitter.errors import InvalidRequest, NotFound
+from fitter.paths import clean_path
 from fitter.storage.fs import FsSource, FsStore
-from fitter.storage.paths import clean_path
 
 
 def run(coroutine):
@@ -74,8 +74,8 @@ def test_store_saves_atomically_and_reads_back(tmp_path: Path):
     assert sorted(p.name for p in (tmp_path / "p" / "ab").iterdir()) == ["key.jpg"]
     with pytest.raises(NotFound):
         run(store.read("p/missing.jpg"))
-    assert store.url("p/ab/key.jpg") is None
-    assert FsStore(tmp_path, "https://cdn.example.com/v").url("k.jpg") == (
+    assert run(store.url("p/ab/key.jpg")) is None
+    assert run(FsStore(tmp_path, "https://cdn.example.com/v").url("k.jpg")) == (
         "https://cdn.example.com/v/k.jpg"
     )
 

@@ -39,6 +39,10 @@ class Locks(Protocol):
         """
         ...
 
+    async def extend(self, name: str, token: str, seconds: float) -> None:
+        """Keep holding `name` for `seconds` more, if it is still held with `token`."""
+        ...
+
     async def release(self, name: str, token: str) -> None:
         """Release `name` if it is still held with `token`. Never raises."""
         ...

@@ -33,6 +33,12 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+EXTEND = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
 
 
 class RedisCache:
@@ -64,6 +70,7 @@ class RedisCache:
                 host=config.host, port=config.port, db=config.db, password=password, **options
             )
         self._release = self._redis.register_script(RELEASE)
+        self._extend = self._redis.register_script(EXTEND)
 
     @property
     def available(self) -> bool:
@@ -96,6 +103,14 @@ class RedisCache:
         # releases nothing whether Redis is back or not.
         await self._run(
             "release", lambda: self._release(keys=[self._lock(name)], args=[token]), None
+        )
+
+    async def extend(self, name: str, token: str, seconds: float) -> None:
+        milliseconds = max(1, round(seconds * 1000))
+        await self._run(
+            "extend",
+            lambda: self._extend(keys=[self._lock(name)], args=[token, milliseconds]),
+            None,
         )
 
     async def close(self) -> None:

@@ -7,7 +7,6 @@ collected and reported at once. Equivalent spellings (`w` and `width`, `upscale=
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 
 from fitter.colors import parse_color
 from fitter.errors import InvalidRequest, Problem
+from fitter.paths import canonical_url, clean_path, is_url
 from fitter.plan import (
     AUTO,
     DEFAULT_FIT,
@@ -26,8 +26,6 @@ from fitter.plan import (
     Mode,
     Plan,
 )
-from fitter.storage.paths import clean_path
-from fitter.storage.router import is_url
 
 ALIASES = {"w": "width", "h": "height"}
 TRUE_WORDS = {"true", "1", "yes", "on"}
@@ -47,6 +45,7 @@ FORMATS: dict[str, ImageFormat | str] = {f.value: f for f in ImageFormat} | {
 }
 GRAVITIES = {g.value: g for g in Gravity} | {"centre": Gravity.CENTER}
 DIGITS = re.compile(r"[0-9]{1,9}")
+DECIMAL = re.compile(r"[+-]?([0-9]{1,9}(\.[0-9]{0,9})?|\.[0-9]{1,9})")
 
 
 class Invalid(ValueError):
@@ -59,8 +58,8 @@ def whole(text: str) -> int:
     return int(text)
 
 
-def percent(text: str) -> int:
-    value = whole(text) if DIGITS.fullmatch(text) else None
+def quality(text: str) -> int:
+    value = int(text) if DIGITS.fullmatch(text) else None
     if value is None or not 1 <= value <= 100:
         raise Invalid(f"must be a whole number from 1 to 100 (got {text[:40]!r})")
     return value
@@ -76,13 +75,9 @@ def boolean(text: str) -> bool:
 
 
 def number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise Invalid(f"must be a number (got {text[:40]!r})")
-    return value
+    if not DECIMAL.fullmatch(text):
+        raise Invalid(f"must be a number such as 90 or -12.5 (got {text[:40]!r})")
+    return float(text)
 
 
 def choice(table: Mapping[str, Any]) -> Callable[[str], Any]:
@@ -116,7 +111,8 @@ def source_path(text: str) -> str:
     if is_url(text):
         if any(ord(c) < 33 for c in text):
             raise Invalid("URL may not contain spaces or control characters")
-        return text
+        # One spelling of a URL, so that equivalent URLs share their variants.
+        return canonical_url(text)
     return clean_path(text)
 
 
@@ -134,7 +130,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "degree": number,
     "background": colour,
     "format": choice(FORMATS),
-    "quality": percent,
+    "quality": quality,
 }
 # Known but not part of the Plan: `preset` is expanded first, `sig` is checked by the server.
 OTHER_NAMES = {"preset", "sig"}
@@ -148,6 +144,8 @@ class Rules:
     max_width: int = 8192
     max_height: int = 8192
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    allowed_sizes: frozenset[tuple[int, int]] = frozenset()
+    allowed_formats: frozenset[str] = frozenset()
 
 
 def parse(items: Iterable[tuple[str, str]], rules: Rules) -> Plan:
@@ -171,7 +169,8 @@ def parse(items: Iterable[tuple[str, str]], rules: Rules) -> Plan:
             problems.append(Problem(name, f"{name} {error}"))
         except InvalidRequest as error:
             problems.extend(error.problems)
-    problems.extend(check(values, raw, rules))
+    problems.extend(mode_problems(values, raw, rules))
+    problems.extend(allowed_problems(values, rules))
     if problems:
         raise InvalidRequest(problems)
     return build(values, rules)
@@ -213,11 +212,13 @@ def gather(items: Iterable[tuple[str, str]], problems: list[Problem]) -> dict[st
     return raw
 
 
-def check(values: dict[str, Any], raw: dict[str, str], rules: Rules) -> list[Problem]:
+def mode_problems(values: dict[str, Any], raw: dict[str, str], rules: Rules) -> list[Problem]:
     """What each mode requires, and the output limits."""
     problems = []
     if "path" not in raw:
         problems.append(Problem("path", "path is required"))
+    if "mode" in raw and "mode" not in values:
+        return problems  # an unknown mode has no requirements to report
     mode = values.get("mode", Mode.THUMBNAIL)
     width, height = values.get("width", 0), values.get("height", 0)
     for name, value, most in (
@@ -227,7 +228,7 @@ def check(values: dict[str, Any], raw: dict[str, str], rules: Rules) -> list[Pro
         if value > most:
             problems.append(Problem(name, f"{name} {value} is over the limit of {most}"))
     malformed = {n for n in ("width", "height") if n in raw and n not in values}
-    if mode in (Mode.THUMBNAIL, Mode.RESIZE) and not (width or height) and not malformed:
+    if mode.resizes and not (width or height) and not malformed:
         if "width" not in values and "height" not in values:
             problems.append(Problem("width", f"{mode} needs width or height"))
         else:
@@ -247,10 +248,26 @@ def check(values: dict[str, Any], raw: dict[str, str], rules: Rules) -> list[Pro
     return problems
 
 
+def allowed_problems(values: dict[str, Any], rules: Rules) -> list[Problem]:
+    """`options.allowed_sizes` and `allowed_formats`: the only variants a site may ask for."""
+    problems = []
+    mode = values.get("mode", Mode.THUMBNAIL)
+    size = (values.get("width", 0), values.get("height", 0))
+    sized = mode.resizes or mode is Mode.CROP
+    if rules.allowed_sizes and sized and size not in rules.allowed_sizes:
+        sizes = ", ".join(f"{w}x{h}" for w, h in sorted(rules.allowed_sizes))
+        problems.append(Problem("width", f"{size[0]}x{size[1]} is not an allowed size ({sizes})"))
+    chosen = values.get("format", rules.default_format)
+    if rules.allowed_formats and chosen not in rules.allowed_formats:
+        formats = ", ".join(sorted(rules.allowed_formats))
+        problems.append(Problem("format", f"format {chosen} is not allowed ({formats})"))
+    return problems
+
+
 def build(values: dict[str, Any], rules: Rules) -> Plan:
     """The Plan, keeping only what applies to the mode so that the key ignores the rest."""
     mode = values.get("mode", Mode.THUMBNAIL)
-    resizes = mode in DEFAULT_FIT
+    resizes = mode.resizes
     sized = resizes or mode is Mode.CROP
     return Plan(
         path=values["path"],

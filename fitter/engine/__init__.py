@@ -40,8 +40,10 @@ def render(
     plan: Plan, output: Output, original: Original, info: SourceInfo, limit: tuple[int, int]
 ) -> Rendered:
     job = Job(plan=plan, output=output, info=info, original=original, limit=limit)
-    image = finish(STEPS[plan.mode](job), job)
     try:
+        # libvips is lazy: a corrupt source fails wherever pixels are first read, which
+        # may be a smart crop's search as well as the final encode.
+        image = finish(STEPS[plan.mode](job), job)
         data = encode(image, output)
     except pyvips.Error as error:
         raise NotAnImage("the source could not be decoded", "path") from error

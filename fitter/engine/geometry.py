@@ -10,7 +10,8 @@ import math
 from dataclasses import dataclass
 
 from fitter.errors import InvalidRequest, Problem
-from fitter.plan import Fit, Gravity
+from fitter.models import SourceInfo
+from fitter.plan import Fit, Gravity, Mode, Plan
 
 Size = tuple[int, int]
 
@@ -75,12 +76,13 @@ def resize_geometry(
     return ResizeGeometry(scaled=scaled)
 
 
-def check_box(box: Size, limit: Size, derived: str) -> None:
+def check_box(box: Size, limit: Size, derived: str, why: str = "") -> None:
     problems = []
     for name, value, most in (("width", box[0], limit[0]), ("height", box[1], limit[1])):
         if value > most:
             how = "derived from the aspect ratio, " if name == derived else ""
-            problems.append(Problem(name, f"{name} {how}{value} is over the limit of {most}"))
+            what = f"the {name} of {why}" if why else name
+            problems.append(Problem(name, f"{what} {how}{value} is over the limit of {most}"))
     if problems:
         raise InvalidRequest(problems)
 
@@ -115,3 +117,32 @@ def crop_rect(
     if problems:
         raise InvalidRequest(problems)
     return x, y, min(width, src_w - x), min(height, src_h - y)
+
+
+def output_size(plan: Plan, info: SourceInfo, limit: Size) -> Size:
+    """The size of the answer, or InvalidRequest when it breaks a rule or a limit.
+
+    Called before any pixel is read, so that every mode's problems are found from the
+    header alone (and `/show` can refuse at once instead of failing in the background).
+    """
+    source = (info.width, info.height)
+    if plan.mode.resizes:
+        geo = resize_geometry(source, plan.width, plan.height, plan.fit, plan.upscale, limit)
+        return geo.output
+    if plan.mode is Mode.CROP:
+        _, _, width, height = crop_rect(
+            source, plan.x, plan.y, plan.width, plan.height, plan.gravity
+        )
+        return width, height
+    size = rotated_size(source, plan.degree) if plan.mode is Mode.ROTATE else source
+    what = "the rotated image" if plan.mode is Mode.ROTATE else "the flipped image"
+    check_box(size, limit, derived="", why=what)
+    return size
+
+
+def rotated_size(source: Size, degree: float) -> Size:
+    """The canvas that holds `source` turned by `degree` clockwise."""
+    angle = math.radians(degree % 360)
+    cos, sin = abs(math.cos(angle)), abs(math.sin(angle))
+    width, height = source
+    return round_half_up(width * cos + height * sin), round_half_up(width * sin + height * cos)

@@ -67,18 +67,11 @@ def resize(job: Job) -> pyvips.Image:
 def crop(job: Job) -> pyvips.Image:
     plan = job.plan
     image = upright(job)
+    left, top, width, height = geometry.crop_rect(
+        (job.info.width, job.info.height), plan.x, plan.y, plan.width, plan.height, plan.gravity
+    )
     if plan.x is None and plan.gravity in SEARCHES:
-        size = (min(plan.width, job.info.width), min(plan.height, job.info.height))
-        left, top, width, height = window(image, size, plan.gravity)
-    else:
-        left, top, width, height = geometry.crop_rect(
-            (job.info.width, job.info.height),
-            plan.x,
-            plan.y,
-            plan.width,
-            plan.height,
-            plan.gravity,
-        )
+        left, top, _, _ = window(image, (width, height), plan.gravity)
     return per_frame(image, lambda f: f.extract_area(left, top, width, height))
 
 

@@ -9,16 +9,17 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from fitter.dialects import native
-from fitter.errors import InvalidRequest, Problem
+from fitter.errors import InvalidRequest, NotFound, Problem
 from fitter.models import Variant
+from fitter.paths import clean_path
 from fitter.pipeline import Found, Target
 from fitter.plan import AUTO, ImageFormat, Plan
 from fitter.server.services import Services
-from fitter.storage.paths import clean_path
 
 router = APIRouter()
 
 MEDIA_TYPES = {f.extension: f.media_type for f in ImageFormat}
+READ = ["GET", "HEAD"]
 
 
 def services(request: Request) -> Services:
@@ -29,15 +30,20 @@ def plan_of(request: Request) -> Plan:
     return native.parse(request.query_params.multi_items(), services(request).rules)
 
 
-def url_of(request: Request, name: str) -> str:
-    return services(request).pipeline.store.url(name) or f"{request.base_url}store/{name}"
+def accept(request: Request) -> str | None:
+    return request.headers.get("accept")
 
 
-def describe(request: Request, variant: Variant) -> dict[str, Any]:
+async def url_of(request: Request, name: str) -> str:
+    public = await services(request).pipeline.store.url(name)
+    return public or f"{request.base_url}store/{name}"
+
+
+async def describe(request: Request, variant: Variant) -> dict[str, Any]:
     return {
         "filename": variant.filename,
         "path": variant.name,
-        "url": url_of(request, variant.name),
+        "url": await url_of(request, variant.name),
         "width": variant.width,
         "height": variant.height,
         "format": variant.format,
@@ -45,89 +51,99 @@ def describe(request: Request, variant: Variant) -> dict[str, Any]:
     }
 
 
-def layer_header(request: Request, found: Found) -> dict[str, str]:
-    """`X-Fitter-Cache`: which layer had the variant, counted for /metrics too."""
-    services(request).metrics.answers.labels(found.layer).inc()
-    return {"X-Fitter-Cache": found.layer}
+def headers_for(request: Request, plan: Plan, found: Found | None = None) -> dict[str, str]:
+    """`Vary: Accept` when the format was negotiated (a shared cache must keep one answer per
+    format), and `X-Fitter-Cache`: which layer had the variant, counted for /metrics too."""
+    headers = {"Vary": "Accept"} if plan.format == AUTO else {}
+    if found is not None:
+        services(request).metrics.answers.labels(found.layer).inc()
+        headers["X-Fitter-Cache"] = found.layer
+    return headers
 
 
-@router.get("/image")
+@router.api_route("/image", methods=READ)
 async def image(request: Request) -> Response:
     plan = plan_of(request)
-    pipeline = services(request).pipeline
-    target = await pipeline.locate(plan, request.headers.get("accept"))
-    headers = {
+    app = services(request)
+    target = await app.pipeline.locate(plan, accept(request))
+    headers = headers_for(request, plan) | {
         "ETag": f'"{target.key}"',
-        "Cache-Control": f"public, max-age={services(request).config.options.max_age}",
+        "Cache-Control": f"public, max-age={app.config.options.max_age}",
     }
-    if plan.format == AUTO:
-        headers["Vary"] = "Accept"
     if headers["ETag"] in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
-    found = await pipeline.lookup(target, with_data=True) or await pipeline.generate(target)
+    found = await app.pipeline.lookup(target, with_data=True) or await app.pipeline.generate(target)
     return Response(
         found.data,
         media_type=target.output.format.media_type,
-        headers=headers | layer_header(request, found),
+        headers=headers | headers_for(request, plan, found),
     )
 
 
-@router.get("/get")
+@router.api_route("/get", methods=READ)
 async def get(request: Request) -> JSONResponse:
-    found = await services(request).pipeline.get(plan_of(request), request.headers.get("accept"))
-    return JSONResponse(describe(request, found.variant), headers=layer_header(request, found))
+    plan = plan_of(request)
+    found = await services(request).pipeline.get(plan, accept(request))
+    body = await describe(request, found.variant)
+    return JSONResponse(body, headers=headers_for(request, plan, found))
 
 
-@router.get("/redirect")
+@router.api_route("/redirect", methods=READ)
 async def redirect(request: Request) -> RedirectResponse:
-    found = await services(request).pipeline.get(plan_of(request), request.headers.get("accept"))
-    return RedirectResponse(
-        url_of(request, found.variant.name), status_code=302, headers=layer_header(request, found)
-    )
+    plan = plan_of(request)
+    found = await services(request).pipeline.get(plan, accept(request))
+    url = await url_of(request, found.variant.name)
+    return RedirectResponse(url, status_code=302, headers=headers_for(request, plan, found))
 
 
-@router.get("/show")
+@router.api_route("/show", methods=READ)
 async def show(request: Request) -> JSONResponse:
     """Never generates in the request: ready now, or queued and 202."""
     app = services(request)
-    target: Target = await app.pipeline.locate(plan_of(request), request.headers.get("accept"))
+    plan = plan_of(request)
+    target: Target = await app.pipeline.locate(plan, accept(request))
     found = await app.pipeline.lookup(target)
     if found is not None:
-        body = describe(request, found.variant) | {"status": "ready"}
-        return JSONResponse(body, headers=layer_header(request, found))
+        body = await describe(request, found.variant) | {"status": "ready"}
+        return JSONResponse(body, headers=headers_for(request, plan, found))
     failure = app.executor.take_failure(target.key)
-    if failure is not None and not app.executor.pending(target.key):
+    if failure is not None:
         raise failure
     app.executor.submit(target)
     body = {
         "filename": target.name.rsplit("/", 1)[-1],
         "path": target.name,
-        "url": url_of(request, target.name),
+        "url": await url_of(request, target.name),
         "status": "pending",
     }
-    return JSONResponse(body, status_code=202, headers={"X-Fitter-Cache": "miss"})
+    headers = headers_for(request, plan) | {"X-Fitter-Cache": "miss"}
+    return JSONResponse(body, status_code=202, headers=headers)
 
 
-@router.get("/info")
+@router.api_route("/info", methods=READ)
 async def info(request: Request) -> JSONResponse:
-    items = request.query_params.multi_items()
-    unknown = [
-        Problem(k, f"unknown parameter {k[:40]!r}") for k, _ in items if k not in ("path", "sig")
+    problems: list[Problem] = []
+    raw = native.gather(request.query_params.multi_items(), problems)
+    problems += [
+        Problem(name, f"unknown parameter {name!r}") for name in raw if name not in ("path", "sig")
     ]
-    paths = [v for k, v in items if k == "path"]
-    if len(paths) != 1:
-        unknown.append(Problem("path", "path is required once"))
-    if unknown:
-        raise InvalidRequest(unknown)
-    found = await services(request).pipeline.info(native.parse_source_path(paths[0]))
+    if "path" not in raw:
+        problems.append(Problem("path", "path is required"))
+    if problems:
+        raise InvalidRequest(problems)
+    found = await services(request).pipeline.info(native.parse_source_path(raw["path"]))
     return JSONResponse(found.model_dump())
 
 
-@router.get("/store/{name:path}")
+@router.api_route("/store/{name:path}", methods=READ)
 async def stored(request: Request, name: str) -> Response:
+    """Variants only: an original or any other file sharing the store's folder is 404."""
+    pipeline = services(request).pipeline
     name = clean_path(name, "name")
-    data = await services(request).pipeline.store.read(name)
-    media_type = MEDIA_TYPES.get(name.rsplit(".", 1)[-1], "application/octet-stream")
+    if not pipeline.is_variant_name(name):
+        raise NotFound("no such stored image", "name")
+    data = await pipeline.store.read(name)
+    media_type = MEDIA_TYPES[name.rsplit(".", 1)[-1]]
     max_age = services(request).config.options.max_age
     return Response(
         data, media_type=media_type, headers={"Cache-Control": f"public, max-age={max_age}"}
@@ -139,7 +155,7 @@ async def metrics(request: Request) -> Response:
     return Response(services(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/health")
+@router.api_route("/health", methods=READ)
 async def health(request: Request) -> dict[str, str]:
     """Alive; `degraded` while the cache store is unreachable (answers still flow)."""
     cache_ok = services(request).pipeline.cache.available

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from fitter import engine
 from fitter.backends import Backends, open_backends
-from fitter.config import Config, ConfigError
-from fitter.dialects.native import Rules, preset_problems
+from fitter.checks import check_config
+from fitter.config import Config, RedisCacheConfig
+from fitter.dialects.native import Rules
 from fitter.pipeline import Pipeline, Settings
 from fitter.server.metrics import Metrics
 from fitter.tasks import InProcessExecutor
@@ -30,18 +31,8 @@ class Services:
         await self.backends.close()
 
 
-def check(config: Config) -> None:
-    """What the models alone cannot see: presets are checked by the grammar that reads them,
-    and a setting whose feature this version lacks is refused rather than ignored."""
-    problems = preset_problems(config.options.presets)
-    if config.security.key:
-        problems.append("security.key: signed URLs are not supported by this version yet")
-    if problems:
-        raise ConfigError(problems)
-
-
 def build_services(config: Config) -> Services:
-    check(config)
+    check_config(config)
     engine.setup()
     backends = open_backends(config)
     limits, options, cache = config.limits, config.options, config.cache_store
@@ -55,7 +46,9 @@ def build_services(config: Config) -> Services:
         max_source_bytes=limits.max_source_bytes,
         inline_bytes=cache.inline_bytes,
         threads=limits.concurrency or os.cpu_count() or 1,
-        lock_seconds=getattr(cache, "lock_seconds", Settings.lock_seconds),
+        lock_seconds=(
+            cache.lock_seconds if isinstance(cache, RedisCacheConfig) else Settings.lock_seconds
+        ),
     )
     pipeline = Pipeline(backends.source, backends.store, backends.cache, settings, backends.locks)
     rules = Rules(
@@ -63,6 +56,8 @@ def build_services(config: Config) -> Services:
         max_width=limits.max_width,
         max_height=limits.max_height,
         presets=options.presets,
+        allowed_sizes=options.sizes,
+        allowed_formats=options.formats,
     )
     executor = InProcessExecutor(pipeline)
     return Services(config, pipeline, executor, rules, Metrics(pipeline), backends)

@@ -44,6 +44,6 @@ class Store(Protocol):
         """Store atomically: readers see the whole object or none. Idempotent."""
         ...
 
-    def url(self, name: str) -> str | None:
+    async def url(self, name: str) -> str | None:
         """The public address of `name`, or None when fitter serves it at /store/."""
         ...

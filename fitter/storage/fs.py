@@ -46,10 +46,20 @@ class FsStore:
         self.base_url = base_url.rstrip("/") + "/" if base_url else None
 
     def _path(self, name: str) -> Path:
-        return self.root / name
+        """The file for `name`, never outside the root, even through a symlink."""
+        path = (self.root / name).resolve()
+        if not path.is_relative_to(self.root):
+            raise NotFound("no such stored image", "name")
+        return path
+
+    def _exists(self, name: str) -> bool:
+        try:
+            return self._path(name).is_file()
+        except NotFound:
+            return False
 
     async def exists(self, name: str) -> bool:
-        return await anyio.to_thread.run_sync(self._path(name).is_file)
+        return await anyio.to_thread.run_sync(self._exists, name)
 
     def _read(self, name: str) -> bytes:
         try:
@@ -58,6 +68,7 @@ class FsStore:
             raise NotFound("no such stored image", "name") from error
 
     async def read(self, name: str) -> bytes:
+        """The variant's bytes; NotFound when missing or outside the root."""
         return await anyio.to_thread.run_sync(self._read, name)
 
     def _save(self, name: str, data: bytes) -> None:
@@ -76,5 +87,5 @@ class FsStore:
     async def save(self, name: str, data: bytes, media_type: str) -> None:
         await anyio.to_thread.run_sync(self._save, name, data)
 
-    def url(self, name: str) -> str | None:
+    async def url(self, name: str) -> str | None:
         return self.base_url + name if self.base_url else None

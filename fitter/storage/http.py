@@ -19,7 +19,6 @@ import logging
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import unquote
 
 import httpx
 
@@ -33,6 +32,7 @@ from fitter.errors import (
     NotFound,
     TooLarge,
 )
+from fitter.paths import canonical_url
 from fitter.storage import ssrf
 from fitter.storage.base import SourceStat
 
@@ -43,7 +43,6 @@ DATA = "http-data:"  # cache store: its bytes, when keep_in is "cache"
 FOLDER = "originals/"  # store: its bytes, when keep_in is "store"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 GONE = frozenset({404, 410})
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class Keep(Protocol):
@@ -59,31 +58,6 @@ class Fetched:
     stat: SourceStat
     data: bytes
     media_type: str
-
-
-def canonical(url: str | httpx.URL) -> str:
-    """`url` as compared with the allow-list: lower-case scheme and host, no default
-    port, dot segments resolved, no fragment. Forbidden when it cannot be fetched."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        raise Forbidden("path is not a valid http(s) URL", "path") from None
-    scheme = parsed.scheme.lower()
-    if scheme not in DEFAULT_PORTS:
-        raise Forbidden("only http and https URLs are allowed", "path")
-    if parsed.userinfo:
-        raise Forbidden("URLs with a user name or password are not allowed", "path")
-    host = parsed.raw_host.decode("ascii").lower()
-    if not host:
-        raise Forbidden("path is not a valid http(s) URL", "path")
-    # `%2e%2e` is `..` to many servers once decoded, and `\` a slash to some.
-    segments = unquote(parsed.path).replace("\\", "/").split("/")
-    if ".." in segments:
-        raise Forbidden("URLs with '..' segments are not allowed", "path")
-    netloc = f"[{host}]" if ":" in host else host
-    if parsed.port is not None and parsed.port != DEFAULT_PORTS[scheme]:
-        netloc += f":{parsed.port}"
-    return f"{scheme}://{netloc}{parsed.raw_path.decode('ascii')}"
 
 
 def digest(text: str | bytes) -> str:
@@ -109,7 +83,7 @@ class HttpSource:
         self.cache = cache
         self.keep = keep if settings.keep_in == "store" else None
         self.max_bytes = max_bytes
-        self.prefixes = [canonical(prefix) for prefix in settings.allow]
+        self.prefixes = [canonical_url(prefix) for prefix in settings.allow]
         self.allowed = ssrf.networks(settings.allow_ranges)
         self._client: httpx.AsyncClient | None = None
         self._fetching: dict[str, asyncio.Task[Fetched]] = {}
@@ -140,7 +114,7 @@ class HttpSource:
 
     def allowed_url(self, url: str | httpx.URL) -> str:
         """The canonical form of `url`; Forbidden unless it lies under an allowed prefix."""
-        text = canonical(url)
+        text = canonical_url(url)
         if not any(text.startswith(prefix) for prefix in self.prefixes):
             raise Forbidden("this URL is not under an allowed prefix", "path")
         return text

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from fitter.errors import Forbidden
 from fitter.models import Original
+from fitter.paths import is_url
 from fitter.storage.base import Source, SourceStat
-
-
-def is_url(path: str) -> bool:
-    return path[:8].lower().startswith(("http://", "https://"))
 
 
 class SourceRouter:

@@ -235,10 +235,13 @@ class S3Store:
         Saving again replaces the object."""
         await self.bucket.put(name, data, media_type, self.cache_control)
 
-    def url(self, name: str) -> str | None:
-        """`base_url` + key; else a presigned GET valid `presign_seconds`; else None."""
+    async def url(self, name: str) -> str | None:
+        """`base_url` + key; else a presigned GET valid `presign_seconds`; else None.
+
+        Presigning is local arithmetic, but it may first refresh credentials from the AWS
+        chain (an instance role, say), so it runs in a thread."""
         if self.base_url:
             return self.base_url + quote(self.bucket.key(name))
         if self.presign_seconds > 0:
-            return self.bucket.presign(name, self.presign_seconds)
+            return await anyio.to_thread.run_sync(self.bucket.presign, name, self.presign_seconds)
         return None

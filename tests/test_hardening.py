@@ -1,0 +1,195 @@
+"""Regressions found by review: each test is a way the server was once wrong."""
+
+from __future__ import annotations
+
+import images as synth
+import pytest
+
+
+@pytest.fixture
+def single_folder(make_server, images):
+    """The seed's first example: one folder is both source and store."""
+    return make_server(storage={"store": {"type": "fs", "location": str(images)}})
+
+
+def test_store_route_serves_variants_only_never_originals_or_links(single_folder, images):
+    with single_folder.client() as http:
+        for name in ("a.png", "photos/Autumn.jpg", "escape.png", "inside-link.png"):
+            assert http.get(f"/store/{name}").status_code == 404, name
+        body = http.get("/get", params={"path": "a.png", "width": "10"}).json()
+        assert http.get(f"/store/{body['path']}").status_code == 200
+
+
+def test_smart_gravity_on_a_corrupt_source_is_415_not_500(client, images):
+    data = (images / "photos" / "Kite.jpg").read_bytes()
+    (images / "cut-kite.jpg").write_bytes(data[: len(data) // 2])
+    for query in (
+        {"mode": "crop", "width": "10", "height": "10", "gravity": "smart"},
+        {"width": "10", "height": "20", "gravity": "smart"},
+        {"width": "10", "height": "20", "gravity": "entropy", "format": "png"},
+    ):
+        answer = client.get("/image", params={"path": "cut-kite.jpg", **query})
+        assert answer.status_code == 415, query
+        assert answer.json()["errors"][0]["param"] == "path"
+
+
+def test_show_refuses_at_once_what_the_header_shows_is_wrong(make_server):
+    server = make_server(limits={"max_width": 500, "max_height": 500})
+    with server.client() as http:
+        derived = http.get("/show", params={"path": "photos/Autumn.jpg", "height": "400"})
+        assert derived.status_code == 400
+        assert derived.json()["errors"][0]["param"] == "width"
+        outside = http.get(
+            "/show",
+            params={
+                "path": "a.png",
+                "mode": "crop",
+                "x": "64",
+                "y": "0",
+                "width": "5",
+                "height": "5",
+            },
+        )
+        assert outside.status_code == 400
+        turned = http.get(
+            "/image", params={"path": "photos/Autumn.jpg", "mode": "rotate", "degree": "45"}
+        )
+        assert turned.status_code == 400
+        flipped = http.get(
+            "/image", params={"path": "photos/Autumn.jpg", "mode": "flip", "direction": "h"}
+        )
+        assert flipped.status_code == 400
+        assert {e["param"] for e in flipped.json()["errors"]} == {"width", "height"}
+        small = http.get("/image", params={"path": "a.png", "mode": "rotate", "degree": "45"})
+        assert small.status_code == 200
+
+
+@pytest.mark.parametrize("endpoint", ["/get", "/redirect", "/show", "/image"])
+def test_negotiated_answers_vary_on_accept(client, endpoint):
+    query = {"path": "gradient.jpg", "width": "30", "format": "auto"}
+    answer = client.get(endpoint, params=query, headers={"Accept": "image/webp"})
+    assert answer.headers["vary"] == "Accept"
+    fixed = client.get(endpoint, params={**query, "format": "png"})
+    assert "vary" not in fixed.headers
+
+
+def test_head_requests_are_answered(client):
+    answer = client.head("/image", params={"path": "a.png", "width": "12"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "image/png"
+    assert client.head("/health").status_code == 200
+
+
+def test_an_unknown_mode_is_one_problem(client):
+    answer = client.get("/image", params={"path": "a.png", "mode": "bogus"})
+    assert [e["param"] for e in answer.json()["errors"]] == ["mode"]
+
+
+@pytest.mark.parametrize("degree", ["1_0", "٣٠", " 30", "nan", "inf", "1e3"])
+def test_degree_is_a_plain_decimal(client, degree):
+    answer = client.get("/image", params={"path": "a.png", "mode": "rotate", "degree": degree})
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["param"] == "degree"
+
+
+def test_allowed_sizes_and_formats_are_enforced(make_server):
+    server = make_server(
+        options={"allowed_sizes": ["32x24", "16x0"], "allowed_formats": ["jpg", "webp"]}
+    )
+    with server.client() as http:
+        ok = http.get(
+            "/image", params={"path": "a.png", "width": "32", "height": "24", "format": "jpg"}
+        )
+        assert ok.status_code == 200
+        assert http.get("/image", params={"path": "a.png", "w": "16", "format": "webp"}).is_success
+        size = http.get(
+            "/image", params={"path": "a.png", "width": "33", "height": "24", "format": "jpeg"}
+        )
+        assert size.status_code == 400
+        assert "16x0, 32x24" in size.json()["errors"][0]["message"]
+        fmt = http.get(
+            "/image", params={"path": "a.png", "width": "32", "height": "24", "format": "png"}
+        )
+        assert [e["param"] for e in fmt.json()["errors"]] == ["format"]
+        # The default format (original) is not in the list either: it must be asked for.
+        assert http.get("/image", params={"path": "a.png", "w": "16"}).status_code == 400
+
+
+def test_a_corrupt_stored_variant_is_made_again(make_server):
+    server = make_server()
+    with server.client() as http:
+        query = {"path": "a.png", "width": "24"}
+        body = http.get("/get", params=query).json()
+        stored = server.store / body["path"]
+        first = stored.read_bytes()
+    server.process.terminate()
+    server.process.wait(10)
+    stored.write_bytes(first[:10])
+    again = make_server(
+        storage={
+            "source": {"type": "fs", "location": str(server.root)},
+            "store": {"type": "fs", "location": str(server.store)},
+        }
+    )
+    with again.client() as http:
+        answer = http.get("/image", params=query)
+        assert answer.status_code == 200
+        assert answer.headers["x-fitter-cache"] == "miss"
+        assert synth.load(answer.content).width == 24
+    assert stored.read_bytes() == first
+
+
+def test_equivalent_urls_share_one_variant(make_server, images):
+    import http.server
+    import threading
+
+    data = (images / "a.png").read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    origin = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=origin.serve_forever, daemon=True).start()
+    port = origin.server_address[1]
+    try:
+        server = make_server(
+            sources={
+                "http": {"allow": [f"http://127.0.0.1:{port}/"], "allow_ranges": ["127.0.0.0/8"]}
+            }
+        )
+        with server.client() as client:
+            etags = {
+                client.get("/image", params={"path": url, "width": "10"}).headers["etag"]
+                for url in (
+                    f"http://127.0.0.1:{port}/a.png",
+                    f"HTTP://127.0.0.1:{port}/a.png",
+                    f"http://127.0.0.1:{port}/x/../a.png#frag",
+                )
+            }
+            assert len(etags) == 1
+    finally:
+        origin.shutdown()
+
+
+def test_a_path_outside_the_root_through_the_store_prefix_is_refused():
+    from fitter.config import ConfigError, build_config
+
+    with pytest.raises(ConfigError) as caught:
+        build_config(
+            {
+                "storage": {"store": {"type": "fs", "location": "v"}},
+                "options": {"prefix": "../../escape", "default_format": "tiff"},
+            },
+            {},
+        )
+    assert [p.split(":")[0] for p in caught.value.problems] == [
+        "options.prefix",
+        "options.default_format",
+    ]
