@@ -91,4 +91,11 @@ def make_http(
 ) -> HttpSource:
     from fitter.storage.http import HttpSource
 
-    return HttpSource(settings, cache, store, max_bytes=config.limits.max_source_bytes)
+    limits = config.limits
+    return HttpSource(
+        settings,
+        cache,
+        store,
+        max_bytes=limits.max_source_bytes,
+        total_seconds=limits.timeouts.fetch,
+    )

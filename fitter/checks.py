@@ -7,10 +7,23 @@ from fitter.dialects.native import preset_problems
 
 
 def check_config(config: Config) -> None:
-    """What the models alone cannot see: presets are checked by the grammar that reads them,
-    and a setting whose feature this version lacks is refused rather than ignored."""
+    """What the models alone cannot see: presets are checked by the grammar that reads them."""
     problems = preset_problems(config.options.presets)
-    if config.security.key:
-        problems.append("security.key: signed URLs are not supported by this version yet")
     if problems:
         raise ConfigError(problems)
+
+
+def security_warnings(config: Config) -> list[str]:
+    """Settings that leave the server open to anyone's variants: fine locally, said at start."""
+    security = config.security
+    if not security.key:
+        return [
+            "security.key is not set: anyone can make this server generate any variant "
+            "(set it to require signed URLs)"
+        ]
+    if security.allow_unsigned:
+        return [
+            "security.allow_unsigned is true: requests without sig are served "
+            "(for local development only)"
+        ]
+    return []

@@ -1,4 +1,4 @@
-"""The `fitter` command: serve, and check a configuration."""
+"""The `fitter` command: serve, check a configuration, sign URLs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rich.console import Console
 from fitter.checks import check_config
 from fitter.config import CONFIG_FILE_VARIABLE, Config, ConfigError, load_config, masked
 from fitter.config import unknown_variables as unknown_env
+from fitter.signing import sign_url
 
 app = typer.Typer(
     help="fitter: an on-demand image server.", no_args_is_help=True, add_completion=False
@@ -53,9 +54,19 @@ def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
     workers: Annotated[int, typer.Option(help="server processes")] = 1,
+    log_format: Annotated[str, typer.Option(help="json (one object a line) or text")] = "json",
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
 ) -> None:
     """Run the HTTP server."""
     import uvicorn
+
+    from fitter.server.logs import configure_logging, logging_config
+
+    # Before the app is built, so that what building it logs is formatted too; uvicorn
+    # applies the same configuration again in each worker process it starts.
+    json_logs = log_format == "json"
+    log_config = logging_config(json=json_logs, level=log_level)
+    configure_logging(json=json_logs, level=log_level)
 
     # One process builds its app here, which checks the configuration; several check it now.
     settings = read_config(config, check=workers > 1)
@@ -71,6 +82,8 @@ def serve(
             host=host,
             port=port,
             workers=workers,
+            access_log=False,
+            log_config=log_config,
         )
         return
     from fitter.server.app import create_app
@@ -79,7 +92,20 @@ def serve(
         application = create_app(settings)
     except ConfigError as error:
         report(error)
-    uvicorn.run(application, host=host, port=port)
+    uvicorn.run(application, host=host, port=port, access_log=False, log_config=log_config)
+
+
+@app.command()
+def sign(
+    url: Annotated[str, typer.Argument(help="absolute, or a path and query: /image?path=…")],
+    config: ConfigOption = None,
+) -> None:
+    """Print URL with `sig=…` appended, signed with the first security.key."""
+    keys = read_config(config).security.key
+    if not keys:
+        err.print("[red]error[/red] security.key: no key is configured to sign with")
+        raise typer.Exit(1)
+    typer.echo(sign_url(url, keys[0].get_secret_value()))
 
 
 @config_app.command("check")

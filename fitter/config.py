@@ -163,6 +163,7 @@ class Options(Section):
     allowed_formats: list[FormatName] = []
     default_format: FormatName = "original"
     presets: dict[str, dict[str, PresetValue]] = {}
+    presets_only: bool = Field(False, description="native requests may say only path and preset")
     max_age: int = Field(24 * 3600, ge=0)
     console: bool = True
 
@@ -183,6 +184,14 @@ class Options(Section):
         return frozenset("jpeg" if f == "jpg" else f for f in self.allowed_formats)
 
 
+class Timeouts(Section):
+    """Seconds each stage may take before the request gives up."""
+
+    fetch: float = Field(20.0, gt=0, description="a remote original, all redirects included (504)")
+    queue: float = Field(10.0, gt=0, description="waiting for a free image slot (503)")
+    processing: float = Field(30.0, gt=0, description="decoding, transforming, encoding (504)")
+
+
 class Limits(Section):
     max_width: int = Field(8192, ge=1)
     max_height: int = Field(8192, ge=1)
@@ -190,11 +199,28 @@ class Limits(Section):
     max_source_bytes: int = Field(64 * 1024 * 1024, ge=1)
     max_upload_bytes: int = Field(32 * 1024 * 1024, ge=1)
     concurrency: int = Field(0, ge=0, description="images processed at once; 0: one per core")
+    svg: bool = Field(False, description="read SVG sources (rendered without external files)")
+    timeouts: Timeouts = Timeouts()
 
 
 class Security(Section):
-    key: list[SecretStr] = []
-    allow_unsigned: bool = False
+    """Signed URLs: with `key` set, every image request needs a valid `sig` (fitter.signing)."""
+
+    key: list[SecretStr] = Field([], description="HMAC keys; the first signs, any verifies")
+    allow_unsigned: bool = Field(False, description="serve requests without sig (development)")
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def one_key_is_a_list_of_one(cls, value: Any) -> Any:
+        # `key: s3cret` in YAML, or FITTER_SECURITY__KEY=s3cret.
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("key")
+    @classmethod
+    def keys_are_not_empty(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        if any(not key.get_secret_value() for key in keys):
+            raise ValueError("an empty key would let anyone sign URLs")
+        return keys
 
 
 class Tasks(Section):

@@ -45,6 +45,9 @@ class Settings:
     inline_bytes: int = 256 * 1024
     threads: int = 2
     lock_seconds: float = 30.0
+    queue_seconds: float = 10.0
+    processing_seconds: float = 30.0
+    enable_svg: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,13 +88,34 @@ class Pipeline:
         self.settings = settings
         self.locks = locks
         self.engine_runs = 0
+        # Images waiting for a slot in the pool, and holding one: the queue depth.
+        self.waiting = 0
+        self.working = 0
+        # Called with the seconds of each engine run (metrics subscribe here).
+        self.on_engine_run: Callable[[float], None] | None = None
         self._limiter = anyio.CapacityLimiter(settings.threads)
         self._flights: dict[str, asyncio.Future[Found]] = {}
         self._headers: OrderedDict[tuple[str, str], SourceInfo] = OrderedDict()
 
     async def run_blocking(self, function: Callable[..., T], *args: object) -> T:
-        """Run image work in the bounded pool, off the event loop."""
-        return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
+        """Run image work in the bounded pool, off the event loop.
+
+        A request that cannot get a slot within `queue_seconds` is answered 503 with
+        Retry-After: under overload, latency stays bounded instead of growing."""
+        self.waiting += 1
+        try:
+            with anyio.fail_after(self.settings.queue_seconds):
+                await self._limiter.acquire()
+        except TimeoutError:
+            raise Unavailable("the server is busy; try again soon", retry_after=2) from None
+        finally:
+            self.waiting -= 1
+        self.working += 1
+        try:
+            return await anyio.to_thread.run_sync(function, *args)
+        finally:
+            self.working -= 1
+            self._limiter.release()
 
     async def info(self, path: str) -> SourceInfo:
         return await self._header(path, await self.source.stat(path))
@@ -104,7 +128,7 @@ class Pipeline:
             self._headers.move_to_end(key)
         else:
             original = await self.source.load(path)
-            info = await self.run_blocking(engine.probe, original)
+            info = await self.run_blocking(engine.probe, original, self.settings.enable_svg)
             self._headers[key] = info
             if len(self._headers) > 4096:
                 self._headers.popitem(last=False)
@@ -156,16 +180,18 @@ class Pipeline:
         record = await self.cache.get("v:" + target.key)
         if record is not None:
             variant = Variant.model_validate_json(record)
-            if not with_data:
-                return Found(variant, "cache")
-            data = await self.cache.get("d:" + target.key)
-            if data is None:
-                try:
+            data = await self.cache.get("d:" + target.key) if with_data else None
+            try:
+                if with_data and data is None:
                     data = await self.store.read(target.name)
-                except NotFound:
-                    # The cache pointed at a missing object: forget it and regenerate.
-                    await self.cache.delete("v:" + target.key)
-                    return None
+                elif not with_data and not await self.store.exists(target.name):
+                    raise NotFound("no such stored image", "name")
+            except NotFound:
+                # The cache pointed at a missing object: forget it, never hand out a broken
+                # URL, and let the caller make the variant again.
+                await self.cache.delete("v:" + target.key)
+                await self.cache.delete("d:" + target.key)
+                return None
             return Found(variant, "cache", data)
         try:
             data = await self.store.read(target.name)
@@ -243,12 +269,22 @@ class Pipeline:
         limit = (self.settings.max_width, self.settings.max_height)
         self.engine_runs += 1
         rendered = await self.run_blocking(
-            engine.render, target.plan, target.output, original, target.info, limit
+            self._timed_render, target.plan, target.output, original, target.info, limit
         )
         await self.store.save(target.name, rendered.data, target.output.format.media_type)
         variant = self._variant(target, rendered.width, rendered.height, len(rendered.data))
         await self._remember(variant, rendered.data)
         return Found(variant, "miss", rendered.data)
+
+    def _timed_render(self, *args: object) -> engine.Rendered:
+        """`engine.render` in the worker thread, its seconds reported whatever the outcome
+        (the wait for a slot is not engine time: it shows in `waiting`)."""
+        started = time.perf_counter()
+        try:
+            return engine.render(*args, self.settings.processing_seconds)  # type: ignore[arg-type]
+        finally:
+            if self.on_engine_run is not None:
+                self.on_engine_run(time.perf_counter() - started)
 
     def _variant(self, target: Target, width: int, height: int, size: int) -> Variant:
         return Variant(

@@ -201,18 +201,3 @@ def test_presets_are_checked_at_start(tmp_path):
         assert "options.presets.small.bogus: is not a parameter a preset can set" in done.stderr
         assert "options.presets.small.width: must be a whole number" in done.stderr
         assert "options.presets.small.w:" not in done.stderr
-
-
-def test_a_signing_key_is_refused_rather_than_ignored(tmp_path):
-    path = tmp_path / "signed.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "storage": {"store": {"type": "fs", "location": "v"}},
-                "security": {"key": ["s3cret"]},
-            }
-        )
-    )
-    done = run_cli("config", "check", "--config", str(path), cwd=tmp_path)
-    assert done.returncode == 1
-    assert "security.key: signed URLs are not supported" in done.stderr

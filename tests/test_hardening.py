@@ -193,3 +193,14 @@ def test_a_path_outside_the_root_through_the_store_prefix_is_refused():
         "options.prefix",
         "options.default_format",
     ]
+
+
+def test_a_cache_entry_whose_object_is_gone_is_repaired(make_server):
+    server = make_server()
+    with server.client() as http:
+        query = {"path": "a.png", "width": "26"}
+        body = http.get("/get", params=query).json()
+        (server.store / body["path"]).unlink()
+        again = http.get("/get", params=query)
+        assert again.headers["x-fitter-cache"] == "miss"
+        assert http.get(again.json()["url"]).status_code == 200

@@ -90,3 +90,14 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytes
     with pytest.raises(OSError):
         run(store.save("a/key.png", b"data", "image/png"))
     assert list((tmp_path / "a").iterdir()) == []
+    assert list((tmp_path / ".fitter-tmp").iterdir()) == []
+
+
+def test_scraps_of_killed_writes_are_swept_when_old(tmp_path: Path):
+    scratch = tmp_path / ".fitter-tmp"
+    scratch.mkdir()
+    (scratch / "old.tmp").write_bytes(b"half")
+    (scratch / "fresh.tmp").write_bytes(b"half")
+    os.utime(scratch / "old.tmp", (1, 1))
+    FsStore(tmp_path)
+    assert [p.name for p in scratch.iterdir()] == ["fresh.tmp"]

@@ -146,12 +146,15 @@ class Rules:
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     allowed_sizes: frozenset[tuple[int, int]] = frozenset()
     allowed_formats: frozenset[str] = frozenset()
+    presets_only: bool = False
 
 
 def parse(items: Iterable[tuple[str, str]], rules: Rules) -> Plan:
     """A Plan from query parameters, or InvalidRequest with every problem found."""
     problems: list[Problem] = []
     raw = gather(items, problems)
+    if rules.presets_only:
+        problems.extend(presets_only_problems(raw, rules))
     if "preset" in raw:
         name = raw.pop("preset")
         preset = rules.presets.get(name)
@@ -174,6 +177,19 @@ def parse(items: Iterable[tuple[str, str]], rules: Rules) -> Plan:
     if problems:
         raise InvalidRequest(problems)
     return build(values, rules)
+
+
+def presets_only_problems(raw: dict[str, str], rules: Rules) -> list[Problem]:
+    """`options.presets_only`: a request names its source and a preset, and nothing else."""
+    presets = ", ".join(sorted(rules.presets)) or "none are configured"
+    problems = [
+        Problem(name, f"{name[:40]} is not allowed: ask for a preset ({presets})")
+        for name in raw
+        if name not in ("path", "preset", "sig")
+    ]
+    if "preset" not in raw:
+        problems.append(Problem("preset", f"preset is required ({presets})"))
+    return problems
 
 
 def as_text(value: object) -> str:

@@ -6,14 +6,15 @@ Both are blocking and meant to run in the server's bounded thread pool.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import pyvips
 
 from fitter.engine.encode import encode
-from fitter.engine.load import probe
+from fitter.engine.load import detached, probe
 from fitter.engine.steps import STEPS, Job, finish, page_height
-from fitter.errors import NotAnImage
+from fitter.errors import GatewayTimeout, NotAnImage
 from fitter.models import Original, SourceInfo
 from fitter.plan import Output, Plan
 
@@ -27,24 +28,55 @@ class Rendered:
     height: int
 
 
-def setup() -> None:
-    """Turn off libvips' operation cache.
+# The loaders fitter trusts; every other libvips loader (csv, matrix, raw, vips, and any a
+# future libvips adds) is blocked, so no crafted file can reach it.
+TRUSTED_LOADERS = ("Jpeg", "Png", "Webp", "Nsgif", "Tiff", "Heif", "Uhdr")
 
-    It is keyed by file name, so an original replaced in place would be served stale;
-    and every variant is distinct anyway, so it would only hold memory.
+
+def setup(enable_svg: bool = False) -> None:
+    """Block untrusted loaders and turn off libvips' operation cache.
+
+    The cache is keyed by file name, so an original replaced in place would be served
+    stale; and every variant is distinct anyway, so it would only hold memory.
     """
     pyvips.cache_set_max(0)
+    pyvips.operation_block_set("VipsForeignLoad", True)
+    for name in (*TRUSTED_LOADERS, *(("Svg",) if enable_svg else ())):
+        pyvips.operation_block_set(f"VipsForeignLoad{name}", False)
 
 
 def render(
-    plan: Plan, output: Output, original: Original, info: SourceInfo, limit: tuple[int, int]
+    plan: Plan,
+    output: Output,
+    original: Original,
+    info: SourceInfo,
+    limit: tuple[int, int],
+    seconds: float | None = None,
 ) -> Rendered:
+    """Run `plan` on `original`; past `seconds` of pixel work libvips is stopped (504)."""
+    original = detached(original, info.format)
     job = Job(plan=plan, output=output, info=info, original=original, limit=limit)
     try:
         # libvips is lazy: a corrupt source fails wherever pixels are first read, which
         # may be a smart crop's search as well as the final encode.
         image = finish(STEPS[plan.mode](job), job)
+        if seconds is not None:
+            stop_after(image, seconds)
         data = encode(image, output)
     except pyvips.Error as error:
+        if "killed" in str(error):
+            raise GatewayTimeout(f"processing took longer than {seconds:g} s", "path") from None
         raise NotAnImage("the source could not be decoded", "path") from error
     return Rendered(data=data, width=image.width, height=page_height(image))
+
+
+def stop_after(image: pyvips.Image, seconds: float) -> None:
+    """Ask libvips to kill the computation of `image` once `seconds` have passed."""
+    deadline = time.monotonic() + seconds
+    image.set_progress(True)
+
+    def on_eval(computing: pyvips.Image, progress: object) -> None:
+        if time.monotonic() > deadline:
+            computing.set_kill(True)
+
+    image.signal_connect("eval", on_eval)

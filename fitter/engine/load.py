@@ -6,8 +6,11 @@ or bytes already fetched from a remote storage.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyvips
 
+from fitter.engine.sniff import HEAD_BYTES, sniff
 from fitter.errors import NotAnImage
 from fitter.models import Original, SourceInfo
 
@@ -30,12 +33,9 @@ ROTATING_ORIENTATIONS = (5, 6, 7, 8)
 FAIL_ON = "truncated"
 
 
-def open_image(original: Original, *, animated: bool = False, sequential: bool = False):
+def open_image(original: Original, *, animated: bool = False):
     """A lazy libvips image of the original: only the header is read until pixels are."""
-    options: dict[str, object] = {
-        "access": "sequential" if sequential else "random",
-        "fail_on": FAIL_ON,
-    }
+    options: dict[str, object] = {"fail_on": FAIL_ON}
     if animated:
         options["n"] = -1
     try:
@@ -65,9 +65,21 @@ def thumbnail(original: Original, size: tuple[int, int], *, animated: bool):
         raise NotAnImage("the source could not be decoded", "path") from error
 
 
-def probe(original: Original) -> SourceInfo:
-    """Read what the header says, without decoding pixels."""
-    image = open_image(original)
+def probe(original: Original, enable_svg: bool = False) -> SourceInfo:
+    """Read what the header says, without decoding pixels.
+
+    The first bytes decide whether a decoder is reached at all: only the formats fitter
+    trusts are opened, whatever the file's name says.
+    """
+    head = original[:HEAD_BYTES] if isinstance(original, bytes) else read_head(original)
+    kind = sniff(head)
+    if kind is None:
+        raise NotAnImage(
+            "the source is not a supported image (jpeg, png, webp, avif, heif, gif, tiff)", "path"
+        )
+    if kind == "svg" and not enable_svg:
+        raise NotAnImage("svg sources are disabled on this server", "path")
+    image = open_image(detached(original, kind))
     fields = set(image.get_fields())
     orientation = image.get("orientation") if "orientation" in fields else 1
     width, height = image.width, image.height
@@ -85,6 +97,19 @@ def probe(original: Original) -> SourceInfo:
         orientation=orientation,
         bytes=size,
     )
+
+
+def read_head(path: Path) -> bytes:
+    with open(path, "rb") as file:
+        return file.read(HEAD_BYTES)
+
+
+def detached(original: Original, kind: str) -> Original:
+    """An SVG is read from memory, never from its file: with no base folder, librsvg has
+    nowhere to resolve relative or file: references to."""
+    if kind == "svg" and isinstance(original, Path):
+        return original.read_bytes()
+    return original
 
 
 def format_of(image, fields: set[str]) -> str:

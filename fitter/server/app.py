@@ -10,12 +10,17 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from fitter.config import Config, load_config
-from fitter.server import errors, routes
+from fitter.server import errors, health, routes
+from fitter.server.logs import RequestIdMiddleware
+from fitter.server.metrics import MetricsMiddleware
 from fitter.server.services import build_services
 
 
 def create_app(config: Config | None = None) -> FastAPI:
-    """The fitter application; mount it in another ASGI app or serve it with uvicorn."""
+    """The fitter application; mount it in another ASGI app or serve it with uvicorn.
+
+    It logs, but never configures logging: see `fitter.server.logs.configure_logging`.
+    """
     services = build_services(config or load_config())
 
     @asynccontextmanager
@@ -25,8 +30,13 @@ def create_app(config: Config | None = None) -> FastAPI:
 
     app = FastAPI(title="fitter", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.services = services
+    app.state.readiness = health.Readiness(services)
     errors.install(app)
+    # The last added runs first: the request id is set before anything is measured or logged.
+    app.add_middleware(MetricsMiddleware, metrics=services.metrics)
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(routes.router)
+    app.include_router(health.router)
     return app
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from fitter import signing
 from fitter.dialects import native
-from fitter.errors import InvalidRequest, NotFound, Problem
+from fitter.errors import Forbidden, InvalidRequest, NotFound, Problem
 from fitter.models import Variant
 from fitter.paths import clean_path
 from fitter.pipeline import Found, Target
@@ -24,6 +25,29 @@ READ = ["GET", "HEAD"]
 
 def services(request: Request) -> Services:
     return request.app.state.services
+
+
+async def check_signature(request: Request) -> None:
+    """With `security.key` set, a valid `sig` (exactly one) over this request's own path and
+    parameters; runs before the request is parsed or any storage is touched. Every problem
+    with `sig` is 403, a repeated one too: nothing about the request is trusted before it."""
+    security = services(request).config.security
+    if not security.key:
+        return
+    items = request.query_params.multi_items()
+    given = [value for name, value in items if name == signing.PARAMETER]
+    if not given:
+        if security.allow_unsigned:
+            return
+        raise Forbidden("sig is missing: this server answers signed URLs only", "sig")
+    if len(given) > 1:
+        raise Forbidden("sig must be given exactly once", "sig")
+    keys = [key.get_secret_value() for key in security.key]
+    if not signing.verify(keys, request.url.path, items, given[0]):
+        raise Forbidden("sig does not match this request's path and parameters", "sig")
+
+
+SIGNED = [Depends(check_signature)]
 
 
 def plan_of(request: Request) -> Plan:
@@ -61,7 +85,7 @@ def headers_for(request: Request, plan: Plan, found: Found | None = None) -> dic
     return headers
 
 
-@router.api_route("/image", methods=READ)
+@router.api_route("/image", methods=READ, dependencies=SIGNED)
 async def image(request: Request) -> Response:
     plan = plan_of(request)
     app = services(request)
@@ -80,7 +104,7 @@ async def image(request: Request) -> Response:
     )
 
 
-@router.api_route("/get", methods=READ)
+@router.api_route("/get", methods=READ, dependencies=SIGNED)
 async def get(request: Request) -> JSONResponse:
     plan = plan_of(request)
     found = await services(request).pipeline.get(plan, accept(request))
@@ -88,7 +112,7 @@ async def get(request: Request) -> JSONResponse:
     return JSONResponse(body, headers=headers_for(request, plan, found))
 
 
-@router.api_route("/redirect", methods=READ)
+@router.api_route("/redirect", methods=READ, dependencies=SIGNED)
 async def redirect(request: Request) -> RedirectResponse:
     plan = plan_of(request)
     found = await services(request).pipeline.get(plan, accept(request))
@@ -96,7 +120,7 @@ async def redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(url, status_code=302, headers=headers_for(request, plan, found))
 
 
-@router.api_route("/show", methods=READ)
+@router.api_route("/show", methods=READ, dependencies=SIGNED)
 async def show(request: Request) -> JSONResponse:
     """Never generates in the request: ready now, or queued and 202."""
     app = services(request)
@@ -120,7 +144,7 @@ async def show(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=202, headers=headers)
 
 
-@router.api_route("/info", methods=READ)
+@router.api_route("/info", methods=READ, dependencies=SIGNED)
 async def info(request: Request) -> JSONResponse:
     problems: list[Problem] = []
     raw = native.gather(request.query_params.multi_items(), problems)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 
 from fitter import engine
 from fitter.backends import Backends, open_backends
-from fitter.checks import check_config
+from fitter.checks import check_config, security_warnings
 from fitter.config import Config, RedisCacheConfig
 from fitter.dialects.native import Rules
 from fitter.pipeline import Pipeline, Settings
 from fitter.server.metrics import Metrics
 from fitter.tasks import InProcessExecutor
+
+log = logging.getLogger("fitter")
 
 
 @dataclass
@@ -33,7 +36,9 @@ class Services:
 
 def build_services(config: Config) -> Services:
     check_config(config)
-    engine.setup()
+    for warning in security_warnings(config):
+        log.warning(warning)
+    engine.setup(enable_svg=config.limits.svg)
     backends = open_backends(config)
     limits, options, cache = config.limits, config.options, config.cache_store
     settings = Settings(
@@ -46,6 +51,9 @@ def build_services(config: Config) -> Services:
         max_source_bytes=limits.max_source_bytes,
         inline_bytes=cache.inline_bytes,
         threads=limits.concurrency or os.cpu_count() or 1,
+        queue_seconds=limits.timeouts.queue,
+        processing_seconds=limits.timeouts.processing,
+        enable_svg=limits.svg,
         lock_seconds=(
             cache.lock_seconds if isinstance(cache, RedisCacheConfig) else Settings.lock_seconds
         ),
@@ -58,6 +66,7 @@ def build_services(config: Config) -> Services:
         presets=options.presets,
         allowed_sizes=options.sizes,
         allowed_formats=options.formats,
+        presets_only=options.presets_only,
     )
     executor = InProcessExecutor(pipeline)
     return Services(config, pipeline, executor, rules, Metrics(pipeline), backends)

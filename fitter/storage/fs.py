@@ -5,7 +5,9 @@ Blocking file calls run in worker threads, never on the event loop.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -13,6 +15,8 @@ import anyio.to_thread
 
 from fitter.errors import NotFound
 from fitter.storage.base import SourceStat
+
+SCRATCH = ".fitter-tmp"
 
 
 class FsSource:
@@ -44,6 +48,19 @@ class FsStore:
     def __init__(self, location: str | Path, base_url: str | None = None) -> None:
         self.root = Path(location).resolve()
         self.base_url = base_url.rstrip("/") + "/" if base_url else None
+        self.scratch = self.root / SCRATCH
+        self.sweep()
+
+    def sweep(self, older_than: float = 3600.0) -> None:
+        """Remove scraps of writes killed mid-way. Only old ones: another process sharing
+        the store may be writing its own right now."""
+        if not self.scratch.is_dir():
+            return
+        limit = time.time() - older_than
+        for scrap in self.scratch.iterdir():
+            with contextlib.suppress(OSError):
+                if scrap.stat().st_mtime < limit:
+                    scrap.unlink()
 
     def _path(self, name: str) -> Path:
         """The file for `name`, never outside the root, even through a symlink."""
@@ -74,9 +91,11 @@ class FsStore:
     def _save(self, name: str, data: bytes) -> None:
         target = self._path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        # A hidden temporary name in the same folder, then an atomic rename: a reader or a
-        # crash never sees half a file under the real name.
-        temporary = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+        # Written under a temporary name in the store's own scratch folder (same file
+        # system), then renamed into place: a reader never sees half a file, and a process
+        # killed mid-write leaves its scraps only in the scratch folder.
+        self.scratch.mkdir(exist_ok=True)
+        temporary = self.scratch / f"{uuid.uuid4().hex}.tmp"
         try:
             with open(temporary, "wb") as file:
                 file.write(data)

@@ -20,6 +20,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+import anyio
 import httpx
 
 from fitter.cache.base import CacheStore
@@ -78,8 +79,10 @@ class HttpSource:
         cache: CacheStore,
         keep: Keep | None = None,
         max_bytes: int = 64 * 1024 * 1024,
+        total_seconds: float = 20.0,
     ) -> None:
         self.settings = settings
+        self.total_seconds = total_seconds
         self.cache = cache
         self.keep = keep if settings.keep_in == "store" else None
         self.max_bytes = max_bytes
@@ -178,10 +181,12 @@ class HttpSource:
         return fetched
 
     async def fetch(self, url: str) -> Fetched:
-        """Download `url` (already allowed), following and checking redirects."""
+        """Download `url` (already allowed), following and checking redirects, all within
+        `total_seconds` (a slow drip of bytes cannot hold a fetch open for long)."""
         try:
-            return await self._follow(url)
-        except httpx.TimeoutException:
+            with anyio.fail_after(self.total_seconds):
+                return await self._follow(url)
+        except (httpx.TimeoutException, TimeoutError):
             raise GatewayTimeout("the remote source timed out", "path") from None
         except httpx.InvalidURL:
             raise BadGateway("the remote source answered an invalid redirect", "path") from None
@@ -204,8 +209,8 @@ class HttpSource:
                     raise BadGateway(
                         f"the remote source failed (HTTP {response.status_code})", "path"
                     )
-                data = await self._read(response)
-                version = response.headers.get("etag") or digest(data)
+                data, content_digest = await self._read(response)
+                version = response.headers.get("etag") or content_digest
                 media_type = response.headers.get("content-type", "application/octet-stream")
                 return Fetched(
                     SourceStat(version=version, size=len(data)),
@@ -233,18 +238,22 @@ class HttpSource:
         target = parsed.copy_with(host=str(address))
         return self._get_client().stream("GET", target, headers=headers, extensions=extensions)
 
-    async def _read(self, response: httpx.Response) -> bytes:
-        """The body, refused as soon as it passes `max_bytes`."""
+    async def _read(self, response: httpx.Response) -> tuple[bytes, str]:
+        """The body and its sha256, refused as soon as it passes `max_bytes`.
+
+        Hashed chunk by chunk as it arrives, so no long hash of a large body blocks the
+        event loop at the end."""
         declared = response.headers.get("content-length", "")
         if declared.isdecimal() and int(declared) > self.max_bytes:
             raise self._too_large()
-        chunks, total = [], 0
+        chunks, total, hashed = [], 0, hashlib.sha256()
         async for chunk in response.aiter_bytes():
             total += len(chunk)
             if total > self.max_bytes:
                 raise self._too_large()
             chunks.append(chunk)
-        return b"".join(chunks)
+            hashed.update(chunk)
+        return b"".join(chunks), hashed.hexdigest()
 
     def _too_large(self) -> TooLarge:
         return TooLarge(f"the source image is larger than {self.max_bytes} bytes", "path")
