@@ -34,6 +34,8 @@ class Backends:
     cache: CacheStore
     locks: Locks | None = None
     closing: list[Any] = field(default_factory=list)
+    # Where uploads are written: the source's own storage, as a Store.
+    uploads: Store | None = None
 
     async def close(self) -> None:
         for backend in self.closing:
@@ -55,7 +57,10 @@ def open_backends(config: Config) -> Backends:
         main: Source = BaseUrlSource(http, section.allow[0])
     else:
         main = make_source(section)
-    return Backends(SourceRouter(main, http), store, cache, locks, closing)
+    uploads = None
+    if config.options.enable_upload and not isinstance(section, HttpStorage):
+        uploads = make_writer(section, config)
+    return Backends(SourceRouter(main, http), store, cache, locks, closing, uploads)
 
 
 def make_cache(config: Config) -> tuple[CacheStore, Locks | None]:
@@ -69,7 +74,11 @@ def make_cache(config: Config) -> tuple[CacheStore, Locks | None]:
 
 
 def make_store(config: Config) -> Store:
-    section = config.storage.store
+    return make_writer(config.storage.store, config)
+
+
+def make_writer(section: FsStorage | S3Storage, config: Config) -> Store:
+    """A Store over a storage section: the variants' store, or the source for uploads."""
     if isinstance(section, FsStorage):
         return FsStore(section.location, section.base_url)
     from fitter.storage.s3 import S3Store

@@ -9,6 +9,8 @@ from fitter.dialects.native import preset_problems
 def check_config(config: Config) -> None:
     """What the models alone cannot see: presets are checked by the grammar that reads them."""
     problems = preset_problems(config.options.presets)
+    if config.options.enable_upload and config.storage.source.type == "http":
+        problems.append("options.enable_upload: an http source cannot take uploads")
     if problems:
         raise ConfigError(problems)
 

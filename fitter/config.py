@@ -156,6 +156,7 @@ FormatName = Literal["jpg", "jpeg", "png", "webp", "avif", "gif", "original", "a
 
 class Options(Section):
     enable_upload: bool = False
+    upload_overwrite: bool = Field(False, description="an upload may replace an original")
     enable_hash: bool = True
     prefix: str = ""
     shard: int = Field(0, ge=0, le=8)

@@ -56,6 +56,12 @@ class NotFound(FitterError):
     status = 404
 
 
+class Conflict(FitterError):
+    """409: the request would overwrite something it may not."""
+
+    status = 409
+
+
 class TooLarge(FitterError):
     status = 413
 

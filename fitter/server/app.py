@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from fitter.config import Config, load_config
-from fitter.server import errors, health, routes
+from fitter.server import errors, health, routes, upload
 from fitter.server.logs import RequestIdMiddleware
 from fitter.server.metrics import MetricsMiddleware
 from fitter.server.services import build_services
@@ -37,6 +37,7 @@ def create_app(config: Config | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.include_router(routes.router)
     app.include_router(health.router)
+    app.include_router(upload.router)
     return app
 
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from fitter import signing
 from fitter.dialects import native
-from fitter.errors import Forbidden, InvalidRequest, NotFound, Problem
+from fitter.errors import InvalidRequest, NotFound, Problem
 from fitter.models import Variant
 from fitter.paths import clean_path
 from fitter.pipeline import Found, Target
 from fitter.plan import AUTO, ImageFormat, Plan
 from fitter.server.services import Services
+from fitter.server.signatures import SIGNED
 
 router = APIRouter()
 
@@ -25,29 +25,6 @@ READ = ["GET", "HEAD"]
 
 def services(request: Request) -> Services:
     return request.app.state.services
-
-
-async def check_signature(request: Request) -> None:
-    """With `security.key` set, a valid `sig` (exactly one) over this request's own path and
-    parameters; runs before the request is parsed or any storage is touched. Every problem
-    with `sig` is 403, a repeated one too: nothing about the request is trusted before it."""
-    security = services(request).config.security
-    if not security.key:
-        return
-    items = request.query_params.multi_items()
-    given = [value for name, value in items if name == signing.PARAMETER]
-    if not given:
-        if security.allow_unsigned:
-            return
-        raise Forbidden("sig is missing: this server answers signed URLs only", "sig")
-    if len(given) > 1:
-        raise Forbidden("sig must be given exactly once", "sig")
-    keys = [key.get_secret_value() for key in security.key]
-    if not signing.verify(keys, request.url.path, items, given[0]):
-        raise Forbidden("sig does not match this request's path and parameters", "sig")
-
-
-SIGNED = [Depends(check_signature)]
 
 
 def plan_of(request: Request) -> Plan:

@@ -14,6 +14,7 @@ from fitter.dialects.native import Rules
 from fitter.pipeline import Pipeline, Settings
 from fitter.server.metrics import Metrics
 from fitter.tasks import InProcessExecutor
+from fitter.uploads import UploadRules, Uploads
 
 log = logging.getLogger("fitter")
 
@@ -28,6 +29,7 @@ class Services:
     rules: Rules
     metrics: Metrics
     backends: Backends
+    uploads: Uploads | None = None
 
     async def close(self) -> None:
         await self.executor.close()
@@ -69,4 +71,8 @@ def build_services(config: Config) -> Services:
         presets_only=options.presets_only,
     )
     executor = InProcessExecutor(pipeline)
-    return Services(config, pipeline, executor, rules, Metrics(pipeline), backends)
+    uploads = None
+    if backends.uploads is not None:
+        upload_rules = UploadRules(limits.max_upload_bytes, options.upload_overwrite)
+        uploads = Uploads(backends.uploads, pipeline, upload_rules)
+    return Services(config, pipeline, executor, rules, Metrics(pipeline), backends, uploads)
