@@ -8,6 +8,7 @@ IFDs, GIF blocks) or patch the header of a small real file made with libvips.
 
 from __future__ import annotations
 
+import base64
 import struct
 import zlib
 from pathlib import Path
@@ -119,7 +120,7 @@ def gif_blocks(data: bytes) -> tuple[bytes, list[bytes]]:
 def gif_frames(frames: int, width: int = 100, height: int = 100) -> bytes:
     """An animated GIF of `frames` real `width` x `height` frames: one frame that libvips
     encoded, with its control extension, repeated. Small: a solid frame is a few bytes."""
-    frame = (pyvips.Image.black(width, height, bands=3) + [0, 128, 255]).cast("uchar")
+    frame = pyvips.Image.black(width, height).new_from_image([0, 128, 255])
     head, blocks = gif_blocks(frame.copy(interpretation="srgb").gifsave_buffer())
     image = [b for b in blocks if b[0] == 0x2C]
     loop = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
@@ -194,29 +195,28 @@ def svg_script() -> bytes:
     return svg(
         f"<rect id='r' width='100%' height='100%' fill='#00a000' onload=\"{paint}\"/>"
         f"<script type='text/javascript'><![CDATA[{paint}]]></script>",
-    ).replace(b"<svg ", f"<svg onload=\"{paint}\" ".encode(), 1)
+    ).replace(b"<svg ", f'<svg onload="{paint}" '.encode(), 1)
 
 
 def svg_xxe(secret: Path) -> bytes:
     """An external entity whose text is an SVG fragment: a magenta square."""
-    prologue = (
-        "<?xml version='1.0'?>"
-        f"<!DOCTYPE svg [<!ENTITY secret SYSTEM 'file://{secret}'>]>"
-    )
+    prologue = f"<?xml version='1.0'?><!DOCTYPE svg [<!ENTITY secret SYSTEM 'file://{secret}'>]>"
     return svg(GREEN_RECT + "&secret;", prologue=prologue)
 
 
 def svg_xxe_parameter(secret: Path) -> bytes:
     """A parameter entity pulling an external DTD."""
-    prologue = f"<?xml version='1.0'?><!DOCTYPE svg [<!ENTITY % remote SYSTEM 'file://{secret}'> %remote;]>"
+    prologue = (
+        "<?xml version='1.0'?>"
+        f"<!DOCTYPE svg [<!ENTITY % remote SYSTEM 'file://{secret}'> %remote;]>"
+    )
     return svg(GREEN_RECT, prologue=prologue)
 
 
 def svg_image_href(target: str) -> bytes:
     """An <image> whose href is a local file or URL, drawn over the whole canvas."""
     return svg(
-        GREEN_RECT
-        + f"<image x='0' y='0' width='100%' height='100%' href='{target}' "
+        GREEN_RECT + f"<image x='0' y='0' width='100%' height='100%' href='{target}' "
         f"xlink:href='{target}'/>"
     )
 
@@ -243,6 +243,10 @@ def svg_fragment() -> bytes:
     return f"<rect id='r' x='0' y='0' width='64' height='64' fill='{SECRET_HEX}'/>".encode()
 
 
+def data_uri(data: bytes, media_type: str = "image/png") -> str:
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
 def secret_png(width: int = 64, height: int = 64) -> bytes:
     return (
         (pyvips.Image.black(width, height, bands=3) + list(SECRET_RGB))
@@ -257,22 +261,33 @@ def secret_png(width: int = 64, height: int = 64) -> bytes:
 
 def noisy(width: int = 160, height: int = 120) -> pyvips.Image:
     """An image whose compressed data is large enough to cut and corrupt meaningfully."""
-    noise = pyvips.Image.gaussnoise(width, height, mean=128, sigma=60)
+    noise = pyvips.Image.gaussnoise(width, height, mean=128, sigma=60, seed=7)
     return (
-        noise.bandjoin([noise.rot180(), noise.fliphor()])
-        .cast("uchar")
-        .copy(interpretation="srgb")
+        noise.bandjoin([noise.rot180(), noise.fliphor()]).cast("uchar").copy(interpretation="srgb")
     )
+
+
+def noisy_animation(width: int = 80, height: int = 60, frames: int = 3) -> pyvips.Image:
+    """Frames of noise, so that each one's compressed data is large."""
+    pages = [
+        noisy(width, height).rot180() if i % 2 else noisy(width, height) for i in range(frames)
+    ]
+    strip = pyvips.Image.arrayjoin(pages, across=1).copy(interpretation="srgb")
+    strip.set_type(pyvips.GValue.gint_type, "page-height", height)
+    strip.set_type(pyvips.GValue.array_int_type, "delay", [100] * frames)
+    strip.set_type(pyvips.GValue.gint_type, "loop", 0)
+    return strip
 
 
 def real_files() -> dict[str, bytes]:
     image = noisy()
-    animation = synth.animation(40, 30, 3)
+    animation = noisy_animation()
     return {
         "jpeg": image.jpegsave_buffer(Q=90),
         "png": image.pngsave_buffer(),
         "webp": image.webpsave_buffer(Q=90),
-        "gif": animation.gifsave_buffer(),
+        "gif": image.gifsave_buffer(),
+        "animation": animation.gifsave_buffer(),
         "tiff": image.tiffsave_buffer(compression="deflate"),
         "avif": image.heifsave_buffer(compression="av1", Q=60, effort=0),
     }

