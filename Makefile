@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install serve test lint testdata services clean
+.PHONY: install serve test lint testdata services clean bench
 
 install: $(VENV)/.installed
 
@@ -37,3 +37,8 @@ lint: $(VENV)/.test-installed
 
 clean:
 	rm -rf $(VENV) .testdata .pytest_cache store
+
+# fitter against thumbor 7.8 and the raw libvips limits; tools and sources go into .bench/.
+# BENCH_SECONDS (default 20) per measured run; bench/NOTES.md says how it measures.
+bench: $(VENV)/.test-installed testdata
+	$(BIN)/python bench/run.py

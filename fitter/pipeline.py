@@ -203,6 +203,12 @@ class Pipeline:
         await self._remember(variant, data)
         return Found(variant, "store", data if with_data else None)
 
+    async def cached(self, target: Target) -> Found | None:
+        """The variant if the cache store knows it (the store is read only then)."""
+        if await self.cache.get("v:" + target.key) is None:
+            return None
+        return await self.lookup(target, with_data=True)
+
     async def get(self, plan: Plan, accept: str | None = None, with_data: bool = False) -> Found:
         target = await self.locate(plan, accept)
         return await self.lookup(target, with_data) or await self.generate(target)
@@ -236,7 +242,8 @@ class Pipeline:
         over. A holder keeps extending its lock while it works.
         """
         if self.locks is None:
-            return await self.lookup(target, with_data=True) or await self._generate(target)
+            # In one process the cache store is where a just-finished variant shows first.
+            return await self.cached(target) or await self._generate(target)
         name = "generate:" + target.key
         seconds = self.settings.lock_seconds
         deadline = time.monotonic() + 2 * seconds

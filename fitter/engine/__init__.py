@@ -40,6 +40,9 @@ def setup(enable_svg: bool = False) -> None:
     stale; and every variant is distinct anyway, so it would only hold memory.
     """
     pyvips.cache_set_max(0)
+    # One libvips thread per image: the server runs several images at once instead, which
+    # spends no time starting and joining a thread pool inside each small image.
+    pyvips.concurrency_set(1)
     pyvips.operation_block_set("VipsForeignLoad", True)
     for name in (*TRUSTED_LOADERS, *(("Svg",) if enable_svg else ())):
         pyvips.operation_block_set(f"VipsForeignLoad{name}", False)
