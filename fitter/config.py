@@ -166,6 +166,7 @@ class Options(Section):
     presets: dict[str, dict[str, PresetValue]] = {}
     presets_only: bool = Field(False, description="native requests may say only path and preset")
     max_age: int = Field(24 * 3600, ge=0)
+    source_ttl: float = Field(1.0, ge=0, description="seconds a source's version is trusted")
     console: bool = True
 
     @field_validator("prefix")
@@ -225,7 +226,15 @@ class Security(Section):
 
 
 class Tasks(Section):
-    broker_url: str | None = None
+    """Celery on a Redis broker for `/show`'s background work; no broker: in-process."""
+
+    broker_url: str | None = Field(None, description="redis://host:6379/1; absent: in-process")
+    visibility_timeout: float = Field(
+        300.0, gt=0, description="seconds before a task whose worker died runs again"
+    )
+    queued_seconds: int = Field(600, ge=1, description="how long a queued variant is not re-sent")
+    failure_seconds: int = Field(300, ge=1, description="how long a failure waits for its /show")
+    max_retries: int = Field(5, ge=0, description="retries with backoff while storage is down")
 
 
 class Thumbor(Section):

@@ -48,6 +48,7 @@ class Settings:
     queue_seconds: float = 10.0
     processing_seconds: float = 30.0
     enable_svg: bool = False
+    source_ttl: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class Pipeline:
         self._limiter = anyio.CapacityLimiter(settings.threads)
         self._flights: dict[str, asyncio.Future[Found]] = {}
         self._headers: OrderedDict[tuple[str, str], SourceInfo] = OrderedDict()
+        self._stats: OrderedDict[str, tuple[float, SourceStat]] = OrderedDict()
 
     async def run_blocking(self, function: Callable[..., T], *args: object) -> T:
         """Run image work in the bounded pool, off the event loop.
@@ -118,7 +120,23 @@ class Pipeline:
             self._limiter.release()
 
     async def info(self, path: str) -> SourceInfo:
-        return await self._header(path, await self.source.stat(path))
+        return await self._header(path, await self.stat(path))
+
+    async def stat(self, path: str) -> SourceStat:
+        """The source's version, trusted for `source_ttl` seconds: a cached answer then costs
+        no call to the source (a file system call in a thread, or an S3 HEAD), and an
+        original replaced in place is seen within that time."""
+        now = time.monotonic()
+        known = self._stats.get(path)
+        if known is not None and known[0] > now:
+            return known[1]
+        stat = await self.source.stat(path)
+        if self.settings.source_ttl > 0:
+            self._stats[path] = (now + self.settings.source_ttl, stat)
+            self._stats.move_to_end(path)
+            if len(self._stats) > 4096:
+                self._stats.popitem(last=False)
+        return stat
 
     async def _header(self, path: str, stat: SourceStat) -> SourceInfo:
         """The source's header, read once per version of the source."""
@@ -135,7 +153,7 @@ class Pipeline:
         return info
 
     async def locate(self, plan: Plan, accept: str | None = None) -> Target:
-        stat = await self.source.stat(plan.path)
+        stat = await self.stat(plan.path)
         if stat.size > self.settings.max_source_bytes:
             raise TooLarge(
                 f"the source has {stat.size} bytes, over the limit of "

@@ -282,13 +282,20 @@ def test_default_format_and_presets_come_from_the_configuration(make_server):
         assert unknown.json()["errors"][0]["param"] == "preset"
 
 
-def test_a_source_replaced_in_place_gets_a_new_variant(client, images):
+def test_a_source_replaced_in_place_gets_a_new_variant(make_server, images):
     target = images / "replaced.png"
     synth.gradient(40, 40).pngsave(str(target))
-    first = client.get("/image", params={"path": "replaced.png", "width": "20"})
-    time.sleep(0.01)
-    synth.gradient(80, 20).pngsave(str(target))
-    second = client.get("/image", params={"path": "replaced.png", "width": "20"})
+    server = make_server(options={"source_ttl": 0.3})
+    with server.client() as http:
+        first = http.get("/image", params={"path": "replaced.png", "width": "20"})
+        synth.gradient(80, 20).pngsave(str(target))
+        # Within source_ttl the known version is trusted; after it, the new one is seen.
+        assert (
+            http.get("/image", params={"path": "replaced.png", "width": "20"}).headers["etag"]
+            == first.headers["etag"]
+        )
+        time.sleep(0.4)
+        second = http.get("/image", params={"path": "replaced.png", "width": "20"})
     assert first.headers["etag"] != second.headers["etag"]
     assert second.headers["x-fitter-cache"] == "miss"
     assert synth.load(second.content).height == 5

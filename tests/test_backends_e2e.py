@@ -105,7 +105,10 @@ def test_s3_as_the_source_and_a_replaced_original_gets_a_new_variant(
         Bucket=bucket, Key="originals/photo.png", Body=(images / "a.png").read_bytes()
     )
     section = s3_section(s3_server, bucket, location="originals")
-    server = make_server(storage={"source": section, "store": s3_section(s3_server, bucket)})
+    server = make_server(
+        storage={"source": section, "store": s3_section(s3_server, bucket)},
+        options={"source_ttl": 0},
+    )
     with server.client() as http:
         first = http.get("/image", params={"path": "photo.png", "width": "32"})
         assert first.status_code == 200, first.text

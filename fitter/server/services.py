@@ -13,7 +13,7 @@ from fitter.config import Config, RedisCacheConfig
 from fitter.dialects.native import Rules
 from fitter.pipeline import Pipeline, Settings
 from fitter.server.metrics import Metrics
-from fitter.tasks import InProcessExecutor
+from fitter.tasks import Executor, make_executor
 from fitter.uploads import UploadRules, Uploads
 
 log = logging.getLogger("fitter")
@@ -25,7 +25,7 @@ class Services:
 
     config: Config
     pipeline: Pipeline
-    executor: InProcessExecutor
+    executor: Executor
     rules: Rules
     metrics: Metrics
     backends: Backends
@@ -56,6 +56,7 @@ def build_services(config: Config) -> Services:
         queue_seconds=limits.timeouts.queue,
         processing_seconds=limits.timeouts.processing,
         enable_svg=limits.svg,
+        source_ttl=options.source_ttl,
         lock_seconds=(
             cache.lock_seconds if isinstance(cache, RedisCacheConfig) else Settings.lock_seconds
         ),
@@ -70,7 +71,7 @@ def build_services(config: Config) -> Services:
         allowed_formats=options.formats,
         presets_only=options.presets_only,
     )
-    executor = InProcessExecutor(pipeline)
+    executor = make_executor(config.tasks, pipeline)
     uploads = None
     if backends.uploads is not None:
         upload_rules = UploadRules(limits.max_upload_bytes, options.upload_overwrite)
