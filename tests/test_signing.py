@@ -311,7 +311,9 @@ def test_allow_unsigned_serves_unsigned_requests_but_not_wrong_signatures(make_s
 
 def test_an_open_server_is_a_warning_at_start_and_a_signed_one_is_not(make_server):
     assert re.search(r"WARNING.*security\.key is not set", log_of(make_server()))
-    quiet = log_of(make_server(security={"key": KEYS}))
+    console = log_of(make_server(security={"key": KEYS}))
+    assert re.search(r"WARNING.*options\.console is on with a key set", console)
+    quiet = log_of(make_server(security={"key": KEYS}, options={"console": False}))
     assert "security." not in quiet
     assert "WARNING" not in quiet
 

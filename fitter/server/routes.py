@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.routing import Route
 
 from fitter.dialects import native
 from fitter.errors import InvalidRequest, NotFound, Problem
@@ -15,12 +17,35 @@ from fitter.paths import clean_path
 from fitter.pipeline import Found, Target
 from fitter.plan import AUTO, ImageFormat, Plan
 from fitter.server.services import Services
-from fitter.server.signatures import SIGNED
+from fitter.server.signatures import check_signature
 
 router = APIRouter()
 
 MEDIA_TYPES = {f.extension: f.media_type for f in ImageFormat}
 READ = ["GET", "HEAD"]
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def endpoint(path: str, signed: bool = False) -> Callable[[Handler], Handler]:
+    """Register `handler` for GET and HEAD as a plain Starlette route.
+
+    These are the hot paths: a plain route skips FastAPI's per-request dependency solving,
+    about a quarter of the time of a cached answer. A signed endpoint checks `sig` first,
+    before anything else runs."""
+
+    def register(handler: Handler) -> Handler:
+        async def handle(request: Request) -> Response:
+            # Named in the scope as FastAPI's own routes are, for the metrics' labels.
+            request.scope["route"] = route
+            if signed:
+                await check_signature(request)
+            return await handler(request)
+
+        route = Route(path, handle, methods=READ)
+        router.routes.append(route)
+        return handler
+
+    return register
 
 
 def services(request: Request) -> Services:
@@ -62,7 +87,7 @@ def headers_for(request: Request, plan: Plan, found: Found | None = None) -> dic
     return headers
 
 
-@router.api_route("/image", methods=READ, dependencies=SIGNED)
+@endpoint("/image", signed=True)
 async def image(request: Request) -> Response:
     plan = plan_of(request)
     app = services(request)
@@ -81,7 +106,7 @@ async def image(request: Request) -> Response:
     )
 
 
-@router.api_route("/get", methods=READ, dependencies=SIGNED)
+@endpoint("/get", signed=True)
 async def get(request: Request) -> JSONResponse:
     plan = plan_of(request)
     found = await services(request).pipeline.get(plan, accept(request))
@@ -89,7 +114,7 @@ async def get(request: Request) -> JSONResponse:
     return JSONResponse(body, headers=headers_for(request, plan, found))
 
 
-@router.api_route("/redirect", methods=READ, dependencies=SIGNED)
+@endpoint("/redirect", signed=True)
 async def redirect(request: Request) -> RedirectResponse:
     plan = plan_of(request)
     found = await services(request).pipeline.get(plan, accept(request))
@@ -97,7 +122,7 @@ async def redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(url, status_code=302, headers=headers_for(request, plan, found))
 
 
-@router.api_route("/show", methods=READ, dependencies=SIGNED)
+@endpoint("/show", signed=True)
 async def show(request: Request) -> JSONResponse:
     """Never generates in the request: ready now, or queued and 202."""
     app = services(request)
@@ -107,10 +132,10 @@ async def show(request: Request) -> JSONResponse:
     if found is not None:
         body = await describe(request, found.variant) | {"status": "ready"}
         return JSONResponse(body, headers=headers_for(request, plan, found))
-    failure = app.executor.take_failure(target.key)
+    failure = await app.executor.take_failure(target.key)
     if failure is not None:
         raise failure
-    app.executor.submit(target)
+    await app.executor.submit(target)
     body = {
         "filename": target.name.rsplit("/", 1)[-1],
         "path": target.name,
@@ -121,7 +146,7 @@ async def show(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=202, headers=headers)
 
 
-@router.api_route("/info", methods=READ, dependencies=SIGNED)
+@endpoint("/info", signed=True)
 async def info(request: Request) -> JSONResponse:
     problems: list[Problem] = []
     raw = native.gather(request.query_params.multi_items(), problems)
@@ -136,10 +161,11 @@ async def info(request: Request) -> JSONResponse:
     return JSONResponse(found.model_dump())
 
 
-@router.api_route("/store/{name:path}", methods=READ)
-async def stored(request: Request, name: str) -> Response:
+@endpoint("/store/{name:path}")
+async def stored(request: Request) -> Response:
     """Variants only: an original or any other file sharing the store's folder is 404."""
     pipeline = services(request).pipeline
+    name = request.path_params["name"]
     name = clean_path(name, "name")
     if not pipeline.is_variant_name(name):
         raise NotFound("no such stored image", "name")
@@ -151,16 +177,15 @@ async def stored(request: Request, name: str) -> Response:
     )
 
 
-@router.get("/metrics")
+@endpoint("/metrics")
 async def metrics(request: Request) -> Response:
     return Response(services(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.api_route("/health", methods=READ)
-async def health(request: Request) -> dict[str, str]:
+@endpoint("/health")
+async def health(request: Request) -> JSONResponse:
     """Alive; `degraded` while the cache store is unreachable (answers still flow)."""
     cache_ok = services(request).pipeline.cache.available
-    return {
-        "status": "ok" if cache_ok else "degraded",
-        "cache": "ok" if cache_ok else "unavailable",
-    }
+    return JSONResponse(
+        {"status": "ok" if cache_ok else "degraded", "cache": "ok" if cache_ok else "unavailable"}
+    )

@@ -31,6 +31,28 @@ class Source(Protocol):
         ...
 
 
+# What a listing shows: names that look like images a source may hold.
+IMAGE_EXTENSIONS = frozenset(
+    {"jpg", "jpeg", "png", "webp", "gif", "avif", "tif", "tiff", "heic", "heif", "svg", "bmp"}
+)
+
+
+def looks_like_image(name: str) -> bool:
+    """By the name alone: an image extension, and no hidden segment."""
+    if any(part.startswith(".") for part in name.split("/")):
+        return False
+    return name.rpartition(".")[2].lower() in IMAGE_EXTENSIONS
+
+
+class Listing(Protocol):
+    """A source that can say what it holds (the console's picker); http sources cannot."""
+
+    async def list(self, prefix: str, limit: int, after: str | None) -> list[str]:
+        """Up to `limit` image-looking paths starting with `prefix`, in code-point order,
+        each greater than `after` when given: pass the last path of a page to get the next."""
+        ...
+
+
 class Store(Protocol):
     async def exists(self, name: str) -> bool:
         """Whether a complete variant is stored under `name`."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from fitter.errors import NotFound
-from fitter.storage.base import SourceStat
+from fitter.storage.base import SourceStat, looks_like_image
 
 SCRATCH = ".fitter-tmp"
 
@@ -51,6 +51,48 @@ class FsSource:
 
     async def load(self, path: str) -> Path:
         return await anyio.to_thread.run_sync(self._inside, path)
+
+    def _list(self, prefix: str, limit: int, after: str | None) -> list[str]:
+        found: list[str] = []
+
+        def wanted(folder: str) -> bool:
+            """Whether any path below `folder` (ending in `/`) may be on this page."""
+            if not (folder.startswith(prefix) or prefix.startswith(folder)):
+                return False
+            # Every path below sorts before `after` unless `after` is itself below it.
+            return after is None or folder > after or after.startswith(folder)
+
+        def walk(folder: Path, base: str) -> None:
+            try:
+                with os.scandir(folder) as scan:
+                    entries = [e for e in scan if not e.name.startswith(".")]
+            except OSError:
+                return
+            # A folder sorts as `name/`, so the walk yields paths in code-point order.
+            entries.sort(key=lambda e: e.name + "/" if e.is_dir(follow_symlinks=False) else e.name)
+            for entry in entries:
+                if len(found) >= limit:
+                    return
+                name = base + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if wanted(name + "/"):
+                        walk(Path(entry.path), name + "/")
+                elif (
+                    name.startswith(prefix)
+                    and (after is None or name > after)
+                    and looks_like_image(name)
+                    and entry.is_file()  # follows a symlink, checked below to stay inside
+                    and (not entry.is_symlink() or inside(self.root, name) is not None)
+                ):
+                    found.append(name)
+
+        walk(self.root, "")
+        return found
+
+    async def list(self, prefix: str, limit: int, after: str | None) -> list[str]:
+        """Walks the root without following symlinked folders; a symlinked file is listed
+        only when it stays inside the root. Hidden names (and so `.fitter-tmp`) are skipped."""
+        return await anyio.to_thread.run_sync(self._list, prefix, limit, after)
 
 
 class FsStore:

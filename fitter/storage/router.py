@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fitter.errors import Forbidden
+from fitter.errors import Forbidden, NotFound
 from fitter.models import Original
 from fitter.paths import is_url
 from fitter.storage.base import Source, SourceStat
@@ -27,6 +27,13 @@ class SourceRouter:
 
     async def load(self, path: str) -> Original:
         return await self._pick(path).load(path)
+
+    async def list(self, prefix: str, limit: int, after: str | None) -> list[str]:
+        """The main source's images (see `Listing`); NotFound when it cannot list them."""
+        listing = getattr(self.main, "list", None)  # an http main source has none
+        if listing is None:
+            raise NotFound("this server's source cannot list its images", None)
+        return await listing(prefix, limit, after)
 
 
 class BaseUrlSource:

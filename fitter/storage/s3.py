@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from fitter.config import S3Storage
 from fitter.errors import NotFound, Unavailable
-from fitter.storage.base import SourceStat
+from fitter.storage.base import SourceStat, looks_like_image
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +197,29 @@ class S3Source:
     async def load(self, path: str) -> bytes:
         """The object's bytes, read whole (the pipeline checks its size with `stat` first)."""
         return await self.bucket.get(path, SOURCE)
+
+    async def list(self, prefix: str, limit: int, after: str | None) -> list[str]:
+        """`list_objects_v2` under the location, page after page until `limit` images."""
+        bucket = self.bucket
+        base = bucket.key("")
+
+        def walk() -> list[str]:
+            found: list[str] = []
+            request: dict[str, Any] = {"Bucket": bucket.name, "Prefix": bucket.key(prefix)}
+            if after is not None:
+                request["StartAfter"] = bucket.key(after)
+            while len(found) < limit:
+                answer = bucket.client.list_objects_v2(**request, MaxKeys=1000)
+                for item in answer.get("Contents", []):
+                    name = str(item["Key"])[len(base) :]
+                    if looks_like_image(name) and len(found) < limit:
+                        found.append(name)
+                if not answer.get("IsTruncated"):
+                    break
+                request["ContinuationToken"] = answer["NextContinuationToken"]
+            return found
+
+        return await bucket.run(walk, SOURCE)
 
 
 class S3Store:
