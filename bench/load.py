@@ -70,7 +70,13 @@ def wrk(
     script: str,
     args: list[str] | None = None,
 ) -> WrkResult:
-    command = [wrk_path, f"-t{load.threads}", f"-c{load.connections}", f"-d{seconds:g}s"]
+    # wrk takes whole seconds only.
+    command = [
+        wrk_path,
+        f"-t{load.threads}",
+        f"-c{load.connections}",
+        f"-d{max(1, round(seconds))}s",
+    ]
     command += ["--timeout", WRK_TIMEOUT, "-s", str(WRK_DIR / script), url]
     if args:
         command += ["--", *args]

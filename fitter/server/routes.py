@@ -61,8 +61,12 @@ def accept(request: Request) -> str | None:
 
 
 async def url_of(request: Request, name: str) -> str:
+    """The store's public URL of `name`, else fitter's own `/store/` address, below the
+    prefix fitter is mounted or proxied at (`root_path`: Starlette's `base_url` gives the
+    outermost application's root instead)."""
     public = await services(request).pipeline.store.url(name)
-    return public or f"{request.base_url}store/{name}"
+    root = request.scope.get("root_path", "").rstrip("/")
+    return public or f"{request.url.scheme}://{request.url.netloc}{root}/store/{name}"
 
 
 async def describe(request: Request, variant: Variant) -> dict[str, Any]:
