@@ -101,7 +101,7 @@ def start_server(
             raise RuntimeError((workdir / "server.log").read_text())
         try:
             if httpx.get(url + "/health", timeout=1).status_code == 200:
-                store = config["storage"]["store"]["location"]
+                store = config["storage"]["store"].get("location", "")
                 source = config["storage"].get("source", {}).get("location", store)
                 return Server(url, Path(source), Path(store), process)
         except httpx.TransportError:
