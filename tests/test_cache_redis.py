@@ -394,8 +394,11 @@ def test_locks_let_callers_through_while_redis_is_down(own_redis: services.Redis
 
 def test_a_held_lock_can_be_extended_only_with_its_token(redis_server):
     async def scenario() -> None:
-        cache = RedisCache(RedisCacheConfig(type="redis", port=redis_server.port,
-                                            prefix=f"extend{uuid.uuid4().hex[:6]}:"))
+        cache = RedisCache(
+            RedisCacheConfig(
+                type="redis", port=redis_server.port, prefix=f"extend{uuid.uuid4().hex[:6]}:"
+            )
+        )
         try:
             token = await cache.acquire("job", 0.3)
             assert token is not None

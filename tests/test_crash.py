@@ -70,13 +70,20 @@ def test_sigkill_during_writes_leaves_s3_and_redis_consistent(
         storage={
             "source": {"type": "fs", "location": str(images)},
             "store": {
-                "type": "s3", "bucket_name": bucket, "endpoint_url": s3_server.endpoint,
+                "type": "s3",
+                "bucket_name": bucket,
+                "endpoint_url": s3_server.endpoint,
                 "aws_access_key_id": s3_server.access_key,
-                "aws_secret_access_key": s3_server.secret_key, "bucket_region": "us-east-1",
+                "aws_secret_access_key": s3_server.secret_key,
+                "bucket_region": "us-east-1",
             },
         },
-        cache_store={"type": "redis", "port": redis_server.port, "prefix": prefix,
-                     "inline_bytes": 0},
+        cache_store={
+            "type": "redis",
+            "port": redis_server.port,
+            "prefix": prefix,
+            "inline_bytes": 0,
+        },
     )
     kill_during_burst(server)
     time.sleep(0.5)

@@ -128,7 +128,8 @@ def test_url_is_the_base_url_plus_the_key(s3_server, bucket):
     )
     store = S3Store.from_config(config, CACHE_CONTROL)
     assert (
-        run(store.url("p/ab/key.jpg")) == "https://cdn.example.com/img/store/image/upload/p/ab/key.jpg"
+        run(store.url("p/ab/key.jpg"))
+        == "https://cdn.example.com/img/store/image/upload/p/ab/key.jpg"
     )
 
 
