@@ -204,3 +204,46 @@ def test_a_cache_entry_whose_object_is_gone_is_repaired(make_server):
         again = http.get("/get", params=query)
         assert again.headers["x-fitter-cache"] == "miss"
         assert http.get(again.json()["url"]).status_code == 200
+
+
+def test_processing_past_its_timeout_is_504(make_server):
+    server = make_server(limits={"timeouts": {"processing": 0.001}})
+    with server.client() as http:
+        answer = http.get(
+            "/image", params={"path": "photos/Flow-5120x2880.jpg", "width": "4000", "format": "png"}
+        )
+        assert answer.status_code == 504
+        assert "processing" in answer.json()["errors"][0]["message"]
+        assert http.get("/health").status_code == 200
+
+
+def test_a_full_image_pool_answers_503_with_retry_after(make_server):
+    import asyncio
+
+    import httpx
+
+    server = make_server(limits={"concurrency": 1, "timeouts": {"queue": 0.05}})
+
+    async def crowd() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+            return await asyncio.gather(
+                *(
+                    http.get(
+                        "/image",
+                        params={
+                            "path": "photos/Flow-5120x2880.jpg",
+                            "width": str(2000 + i),
+                            "format": "png",
+                        },
+                    )
+                    for i in range(6)
+                )
+            )
+
+    answers = asyncio.run(crowd())
+    statuses = sorted(a.status_code for a in answers)
+    assert 200 in statuses
+    assert 503 in statuses
+    busy = next(a for a in answers if a.status_code == 503)
+    assert int(busy.headers["retry-after"]) > 0
+    assert busy.json()["errors"][0]["message"]
