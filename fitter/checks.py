@@ -9,6 +9,9 @@ from fitter.dialects.native import preset_problems
 def check_config(config: Config) -> None:
     """What the models alone cannot see: presets are checked by the grammar that reads them."""
     problems = preset_problems(config.options.presets)
+    thumbor = config.thumbor
+    if thumbor.security_key is not None or thumbor.allow_unsafe:
+        problems.append("thumbor: the thumbor URL dialect is not in this version yet")
     if config.options.enable_upload and config.storage.source.type == "http":
         problems.append("options.enable_upload: an http source cannot take uploads")
     if problems:

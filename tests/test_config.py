@@ -201,3 +201,18 @@ def test_presets_are_checked_at_start(tmp_path):
         assert "options.presets.small.bogus: is not a parameter a preset can set" in done.stderr
         assert "options.presets.small.width: must be a whole number" in done.stderr
         assert "options.presets.small.w:" not in done.stderr
+
+
+def test_a_thumbor_section_is_refused_until_the_dialect_exists(tmp_path):
+    path = tmp_path / "thumbor.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "storage": {"store": {"type": "fs", "location": "v"}},
+                "thumbor": {"security_key": "MY_SECURE_KEY"},
+            }
+        )
+    )
+    done = run_cli("config", "check", "--config", str(path), cwd=tmp_path)
+    assert done.returncode == 1
+    assert "thumbor: the thumbor URL dialect is not in this version yet" in done.stderr
