@@ -12,9 +12,9 @@ import asyncio
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -98,6 +98,7 @@ class Pipeline:
         self._flights: dict[str, asyncio.Future[Found]] = {}
         self._headers: OrderedDict[tuple[str, str], SourceInfo] = OrderedDict()
         self._stats: OrderedDict[str, tuple[float, SourceStat]] = OrderedDict()
+        self._calls: dict[object, asyncio.Future[Any]] = {}
 
     async def run_blocking(self, function: Callable[..., T], *args: object) -> T:
         """Run image work in the bounded pool, off the event loop.
@@ -130,7 +131,7 @@ class Pipeline:
         known = self._stats.get(path)
         if known is not None and known[0] > now:
             return known[1]
-        stat = await self.source.stat(path)
+        stat = await self._shared(("stat", path), lambda: self.source.stat(path))
         if self.settings.source_ttl > 0:
             self._stats[path] = (now + self.settings.source_ttl, stat)
             self._stats.move_to_end(path)
@@ -145,12 +146,30 @@ class Pipeline:
         if info is not None:
             self._headers.move_to_end(key)
         else:
-            original = await self.source.load(path)
-            info = await self.run_blocking(engine.probe, original, self.settings.enable_svg)
+            info = await self._shared(("header", key), lambda: self._probe(path))
             self._headers[key] = info
             if len(self._headers) > 4096:
                 self._headers.popitem(last=False)
         return info
+
+    async def _probe(self, path: str) -> SourceInfo:
+        original = await self.source.load(path)
+        return await self.run_blocking(engine.probe, original, self.settings.enable_svg)
+
+    async def _shared(self, key: object, make: Callable[[], Awaitable[T]]) -> T:
+        """One call of `make` for every request that needs the same thing at the same moment:
+        a burst for a new variant stats and probes its source once, not once per request."""
+        running = self._calls.get(key)
+        if running is None:
+            running = asyncio.ensure_future(make())
+            self._calls[key] = running
+            running.add_done_callback(lambda done: self._settled(key, done))
+        return await asyncio.shield(running)
+
+    def _settled(self, key: object, done: asyncio.Future[Any]) -> None:
+        self._calls.pop(key, None)
+        if not done.cancelled():
+            done.exception()  # retrieved here, so a call nobody awaits any more stays quiet
 
     async def locate(self, plan: Plan, accept: str | None = None) -> Target:
         stat = await self.stat(plan.path)
