@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,6 +158,24 @@ class S3Server:
         if self.process is not None:
             stop(self.process)
 
+    def section(self, bucket: str, location: str = "", **extra: object) -> dict:
+        """A storage section with the seed's S3 keys, pointed at this server."""
+        return {
+            "type": "s3",
+            "aws_access_key_id": self.access_key,
+            "aws_secret_access_key": self.secret_key,
+            "bucket_name": bucket,
+            "bucket_region": "us-east-1",
+            "location": location,
+            "endpoint_url": self.endpoint,
+            **extra,
+        }
+
+    def fresh_bucket(self) -> str:
+        name = f"fitter-{uuid.uuid4().hex[:12]}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
     def client(self):
         import boto3
 
@@ -211,3 +231,39 @@ def start_s3(folder: Path) -> S3Server:
     )
     server.start()
     return server
+
+
+def redis_section(server: RedisServer, prefix: str, **extra: object) -> dict:
+    """A cache store section on `server`, bypassed briefly after a failure."""
+    return {
+        "type": "redis",
+        "host": "127.0.0.1",
+        "port": server.port,
+        "db": 0,
+        "prefix": prefix,
+        "retry_seconds": 0.2,
+        **extra,
+    }
+
+
+def engine_runs(url: str) -> float:
+    """How many variants the server at `url` has generated, from its /metrics."""
+    text = httpx.get(url.rstrip("/") + "/metrics").text
+    found = re.search(r"^fitter_engine_runs_total (\S+)$", text, re.M)
+    assert found, text[:500]
+    return float(found.group(1))
+
+
+def run_fitter(
+    *arguments: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """The `fitter` command as a user runs it, without the caller's FITTER_* variables."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FITTER_")}
+    return subprocess.run(
+        [sys.executable, "-m", "fitter", *arguments],
+        cwd=cwd,
+        env=env or clean,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -11,11 +11,7 @@ import httpx
 import images as synth
 import pytest
 import pyvips
-
-
-def engine_runs(http: httpx.Client) -> float:
-    text = http.get("/metrics").text
-    return float(re.search(r"^fitter_engine_runs_total (\S+)$", text, re.M).group(1))
+import services
 
 
 def test_x_fitter_cache_says_miss_then_cache_then_store_after_a_restart(make_server):
@@ -34,7 +30,7 @@ def test_x_fitter_cache_says_miss_then_cache_then_store_after_a_restart(make_ser
         assert answer.headers["x-fitter-cache"] == "store"
         assert synth.load(answer.content).width == 32
         assert http.get("/image", params=query).headers["x-fitter-cache"] == "cache"
-        assert engine_runs(http) == 0
+        assert services.engine_runs(str(http.base_url)) == 0
 
 
 def storage_of(server) -> dict:
@@ -175,7 +171,7 @@ def test_concurrent_requests_for_one_missing_variant_generate_it_once(make_serve
     assert len({a.content for a in answers}) == 1
     assert {a.headers["x-fitter-cache"] for a in answers} == {"miss"}
     with server.client() as http:
-        assert engine_runs(http) == 1
+        assert services.engine_runs(str(http.base_url)) == 1
 
 
 @pytest.mark.parametrize(
@@ -247,7 +243,7 @@ def test_source_pixel_limit_is_checked_from_the_header(make_server):
         answer = http.get("/image", params={"path": "a.png", "width": "10"})
         assert answer.status_code == 422
         assert answer.json()["errors"][0]["param"] == "path"
-        assert engine_runs(http) == 0
+        assert services.engine_runs(str(http.base_url)) == 0
 
 
 def test_output_size_limit(make_server):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import http.server
-import re
 import threading
 import time
 import uuid
@@ -18,53 +17,17 @@ import redis
 import services
 
 
-def engine_runs(server) -> float:
-    text = httpx.get(server.url + "/metrics").text
-    return float(re.search(r"^fitter_engine_runs_total (\S+)$", text, re.M).group(1))
-
-
-def fresh_bucket(s3_server) -> str:
-    name = f"fitter-{uuid.uuid4().hex[:12]}"
-    s3_server.client().create_bucket(Bucket=name)
-    return name
-
-
-def s3_section(s3_server, bucket: str, location: str = "/store/image/upload", **extra) -> dict:
-    """The seed's S3 keys, pointed at the test server."""
-    return {
-        "type": "s3",
-        "aws_access_key_id": s3_server.access_key,
-        "aws_secret_access_key": s3_server.secret_key,
-        "bucket_name": bucket,
-        "bucket_region": "us-east-1",
-        "location": location,
-        "endpoint_url": s3_server.endpoint,
-        **extra,
-    }
-
-
-def redis_section(server: services.RedisServer, prefix: str) -> dict:
-    return {
-        "type": "redis",
-        "host": "127.0.0.1",
-        "port": server.port,
-        "db": 0,
-        "prefix": prefix,
-        "retry_seconds": 0.2,
-    }
-
-
 def test_the_seeds_second_example_fs_source_s3_store_redis_cache(
     make_server, images, s3_server, redis_server
 ):
-    bucket = fresh_bucket(s3_server)
+    bucket = s3_server.fresh_bucket()
     prefix = f"t{uuid.uuid4().hex[:8]}:"
     server = make_server(
         storage={
             "source": {"type": "fs", "location": str(images)},
-            "store": s3_section(s3_server, bucket),
+            "store": s3_server.section(bucket, "/store/image/upload"),
         },
-        cache_store=redis_section(redis_server, prefix),
+        cache_store=services.redis_section(redis_server, prefix),
     )
     query = {
         "mode": "resize",
@@ -99,14 +62,14 @@ def test_the_seeds_second_example_fs_source_s3_store_redis_cache(
 def test_s3_as_the_source_and_a_replaced_original_gets_a_new_variant(
     make_server, images, s3_server
 ):
-    bucket = fresh_bucket(s3_server)
+    bucket = s3_server.fresh_bucket()
     client = s3_server.client()
     client.put_object(
         Bucket=bucket, Key="originals/photo.png", Body=(images / "a.png").read_bytes()
     )
-    section = s3_section(s3_server, bucket, location="originals")
+    section = s3_server.section(bucket, "originals")
     server = make_server(
-        storage={"source": section, "store": s3_section(s3_server, bucket)},
+        storage={"source": section, "store": s3_server.section(bucket, "/store/image/upload")},
         options={"source_ttl": 0},
     )
     with server.client() as http:
@@ -128,7 +91,7 @@ def test_s3_as_the_source_and_a_replaced_original_gets_a_new_variant(
 def test_redis_stopped_mid_run_then_restarted(make_server, tmp_path):
     own_redis = services.start_redis(tmp_path / "redis")
     try:
-        server = make_server(cache_store=redis_section(own_redis, "outage:"))
+        server = make_server(cache_store=services.redis_section(own_redis, "outage:"))
         queries = [{"path": "a.png", "width": str(w)} for w in range(10, 40)]
         with server.client() as http:
             for query in queries[:10]:
@@ -156,11 +119,11 @@ def test_redis_stopped_mid_run_then_restarted(make_server, tmp_path):
 def test_s3_stopped_misses_answer_503_cached_answers_still_served(make_server, images, tmp_path):
     own_s3 = services.start_s3(tmp_path / "s3")
     try:
-        bucket = fresh_bucket(own_s3)
+        bucket = own_s3.fresh_bucket()
         server = make_server(
             storage={
                 "source": {"type": "fs", "location": str(images)},
-                "store": s3_section(own_s3, bucket),
+                "store": own_s3.section(bucket, "/store/image/upload"),
             }
         )
         cached = {"path": "a.png", "width": "20"}
@@ -183,13 +146,13 @@ def test_s3_stopped_misses_answer_503_cached_answers_still_served(make_server, i
 
 
 def test_two_processes_generate_a_new_variant_once(make_server, images, s3_server, redis_server):
-    bucket = fresh_bucket(s3_server)
+    bucket = s3_server.fresh_bucket()
     config = {
         "storage": {
             "source": {"type": "fs", "location": str(images)},
-            "store": s3_section(s3_server, bucket),
+            "store": s3_server.section(bucket, "/store/image/upload"),
         },
-        "cache_store": redis_section(redis_server, f"two{uuid.uuid4().hex[:6]}:"),
+        "cache_store": services.redis_section(redis_server, f"two{uuid.uuid4().hex[:6]}:"),
     }
     first, second = make_server(**config), make_server(**config)
     query = {"path": "photos/Kite.jpg", "width": "517", "format": "png"}
@@ -206,7 +169,7 @@ def test_two_processes_generate_a_new_variant_once(make_server, images, s3_serve
     answers = asyncio.run(burst())
     assert {a.status_code for a in answers} == {200}
     assert len({a.content for a in answers}) == 1
-    assert engine_runs(first) + engine_runs(second) == 1
+    assert services.engine_runs(first.url) + services.engine_runs(second.url) == 1
 
 
 class Origin:

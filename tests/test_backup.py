@@ -25,14 +25,8 @@ def environment(**extra: str) -> dict[str, str]:
 
 
 def fitter(*arguments: str, cwd: Path, env: dict[str, str] | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "fitter", *arguments],
-        cwd=cwd,
-        env=env or environment(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """The command without this process's AWS_* variables: the config gives credentials."""
+    return services.run_fitter(*arguments, cwd=cwd, env=env or environment())
 
 
 def count(output: str, label: str) -> int:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+import services
 import yaml
 
 from fitter.config import (
@@ -129,19 +128,10 @@ def test_a_bad_environment_value_is_reported_like_a_file_value():
     ]
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fitter", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin"},
-        timeout=60,
-    )
-
-
 def test_config_check_prints_the_resolved_configuration_with_secrets_masked(tmp_path):
-    done = run_cli("config", "check", "--config", str(EXAMPLES / "redis-fs-s3.yaml"), cwd=tmp_path)
+    done = services.run_fitter(
+        "config", "check", "--config", str(EXAMPLES / "redis-fs-s3.yaml"), cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     resolved = json.loads(done.stdout)
     assert resolved["storage"]["store"]["bucket_name"] == "my-storage"
@@ -153,7 +143,7 @@ def test_config_check_prints_the_resolved_configuration_with_secrets_masked(tmp_
 def test_config_check_lists_every_error_and_fails(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"port": "x", "storage": {"store": {"type": "gcs"}}}))
-    done = run_cli("config", "check", "--config", str(bad), cwd=tmp_path)
+    done = services.run_fitter("config", "check", "--config", str(bad), cwd=tmp_path)
     assert done.returncode == 1
     assert "storage.store.type: must be one of fs, s3 (got 'gcs')" in done.stderr
     assert "port: must be a whole number (got 'x')" in done.stderr
@@ -161,7 +151,7 @@ def test_config_check_lists_every_error_and_fails(tmp_path):
 
 
 def test_config_check_without_a_file_shows_the_embedded_default(tmp_path):
-    done = run_cli("config", "check", cwd=tmp_path)
+    done = services.run_fitter("config", "check", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     resolved = json.loads(done.stdout)
     assert resolved["port"] == 6001
@@ -172,7 +162,7 @@ def test_config_check_without_a_file_shows_the_embedded_default(tmp_path):
 
 def test_config_check_reads_fitter_yaml_in_the_working_directory(tmp_path):
     (tmp_path / "fitter.yaml").write_text("port: 7002\nstorage: {store: {type: fs, location: v}}\n")
-    done = run_cli("config", "check", cwd=tmp_path)
+    done = services.run_fitter("config", "check", cwd=tmp_path)
     assert json.loads(done.stdout)["port"] == 7002
 
 
@@ -180,7 +170,7 @@ def test_config_check_reads_fitter_yaml_in_the_working_directory(tmp_path):
 def test_a_file_that_is_not_a_mapping_is_an_error(tmp_path, text):
     path = tmp_path / "fitter.yaml"
     path.write_text(text)
-    done = run_cli("config", "check", "--config", str(path), cwd=tmp_path)
+    done = services.run_fitter("config", "check", "--config", str(path), cwd=tmp_path)
     assert done.returncode == 1
     assert str(path) in done.stderr
 
@@ -196,7 +186,7 @@ def test_presets_are_checked_at_start(tmp_path):
         )
     )
     for command in (["config", "check"], ["serve"]):
-        done = run_cli(*command, "--config", str(bad), cwd=tmp_path)
+        done = services.run_fitter(*command, "--config", str(bad), cwd=tmp_path)
         assert done.returncode == 1
         assert "options.presets.small.bogus: is not a parameter a preset can set" in done.stderr
         assert "options.presets.small.width: must be a whole number" in done.stderr
@@ -213,6 +203,6 @@ def test_a_thumbor_section_is_refused_until_the_dialect_exists(tmp_path):
             }
         )
     )
-    done = run_cli("config", "check", "--config", str(path), cwd=tmp_path)
+    done = services.run_fitter("config", "check", "--config", str(path), cwd=tmp_path)
     assert done.returncode == 1
     assert "thumbor: the thumbor URL dialect is not in this version yet" in done.stderr

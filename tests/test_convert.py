@@ -5,27 +5,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import pyvips
 import yaml
+from services import run_fitter
 
 PHOTO_SIZE = (2560, 1600)
-
-
-def fitter(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FITTER_")}
-    return subprocess.run(
-        [sys.executable, "-m", "fitter", *arguments],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def count(output: str, label: str) -> int:
@@ -61,7 +48,7 @@ def relative_files(root: Path) -> list[str]:
 
 def test_a_folder_keeps_its_tree_at_exact_sizes(tree: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    done = fitter("convert", str(tree), "-o", str(out), "-w", "400", "-h", "300", cwd=tmp_path)
+    done = run_fitter("convert", str(tree), "-o", str(out), "-w", "400", "-h", "300", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     expected = [
         p.relative_to(tree).as_posix()
@@ -83,7 +70,7 @@ def test_a_folder_keeps_its_tree_at_exact_sizes(tree: Path, tmp_path: Path) -> N
 
 def test_format_gives_the_extension_and_a_derived_height(tree: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    done = fitter(
+    done = run_fitter(
         "convert", str(tree / "2024"), "-o", str(out), "--width", "320", "--format", "webp",
         "--jobs", "2", cwd=tmp_path,
     )  # fmt: skip
@@ -101,7 +88,7 @@ def test_files_and_globs_land_in_the_output_folder(tree: Path, tmp_path: Path) -
     out = tmp_path / "out"
     one = next((tree / "misc").glob("*.jpg"))
     pattern = str(tree / "2024" / "summer" / "*.jpg")
-    done = fitter("convert", str(one), pattern, "-o", str(out), "-h", "100", cwd=tmp_path)
+    done = run_fitter("convert", str(one), pattern, "-o", str(out), "-h", "100", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     summer = sorted(p.name for p in (tree / "2024" / "summer").glob("*.jpg"))
     assert relative_files(out) == sorted([one.name, *summer])
@@ -110,11 +97,11 @@ def test_files_and_globs_land_in_the_output_folder(tree: Path, tmp_path: Path) -
 
 def test_newer_outputs_are_skipped_unless_forced(tree: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    first = fitter("convert", str(tree), "-o", str(out), "-w", "200", cwd=tmp_path)
+    first = run_fitter("convert", str(tree), "-o", str(out), "-w", "200", cwd=tmp_path)
     assert count(first.stdout, "converted") == 5
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.jpg")}
 
-    again = fitter("convert", str(tree), "-o", str(out), "-w", "200", cwd=tmp_path)
+    again = run_fitter("convert", str(tree), "-o", str(out), "-w", "200", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert (count(again.stdout, "converted"), count(again.stdout, "skipped")) == (0, 5)
     assert count(again.stdout, "bytes out") == 0
@@ -124,19 +111,19 @@ def test_newer_outputs_are_skipped_unless_forced(tree: Path, tmp_path: Path) -> 
     touched = next((tree / "misc").glob("*.jpg"))
     later = stamps[out / "misc" / touched.name] + 5_000_000_000
     os.utime(touched, ns=(later, later))
-    third = fitter("convert", str(tree), "-o", str(out), "-w", "200", cwd=tmp_path)
+    third = run_fitter("convert", str(tree), "-o", str(out), "-w", "200", cwd=tmp_path)
     assert (count(third.stdout, "converted"), count(third.stdout, "skipped")) == (1, 4)
     assert (out / "misc" / touched.name).stat().st_mtime_ns != stamps[out / "misc" / touched.name]
 
-    forced = fitter("convert", str(tree), "-o", str(out), "-w", "200", "--force", cwd=tmp_path)
+    forced = run_fitter("convert", str(tree), "-o", str(out), "-w", "200", "--force", cwd=tmp_path)
     assert (count(forced.stdout, "converted"), count(forced.stdout, "skipped")) == (5, 0)
 
 
 def test_an_output_folder_inside_the_input_is_not_read_back(tree: Path, tmp_path: Path) -> None:
     out = tree / "web"
-    first = fitter("convert", str(tree), "-o", str(out), "-w", "100", cwd=tmp_path)
+    first = run_fitter("convert", str(tree), "-o", str(out), "-w", "100", cwd=tmp_path)
     assert count(first.stdout, "converted") == 5
-    again = fitter("convert", str(tree), "-o", str(out), "-w", "100", cwd=tmp_path)
+    again = run_fitter("convert", str(tree), "-o", str(out), "-w", "100", cwd=tmp_path)
     assert (count(again.stdout, "converted"), count(again.stdout, "skipped")) == (0, 5)
     assert not (out / "web").exists()
 
@@ -154,7 +141,7 @@ def test_failures_do_not_stop_the_rest_and_are_listed(tmp_path: Path, photos: Pa
         yaml.safe_dump({"storage": {"store": {"type": "fs", "location": "st"}}, "limits": limits})
     )
     out = tmp_path / "out"
-    done = fitter(
+    done = run_fitter(
         "convert", str(src), str(tmp_path / "missing.jpg"), str(tmp_path / "none-*.png"),
         "-o", str(out), "-w", "32", "--config", str(config), "--jobs", "3", cwd=tmp_path,
     )  # fmt: skip
@@ -185,7 +172,9 @@ def test_two_inputs_for_one_output_is_a_failure_not_an_overwrite(tmp_path: Path)
     pyvips.Image.black(40, 40).pngsave(str(src / "same.png"))
     pyvips.Image.black(80, 80).jpegsave(str(src / "same.jpg"))
     out = tmp_path / "out"
-    done = fitter("convert", str(src), "-o", str(out), "-w", "20", "--format", "jpg", cwd=tmp_path)
+    done = run_fitter(
+        "convert", str(src), "-o", str(out), "-w", "20", "--format", "jpg", cwd=tmp_path
+    )
     assert done.returncode == 1
     assert count(done.stdout, "converted") == 1
     assert "writes the same output" in done.stderr
@@ -202,12 +191,14 @@ def test_a_bad_option_is_the_apis_error_and_status_2(
     messages = [problem["message"] for problem in answer.json()["errors"]]
     assert len(messages) == 2
     out = tmp_path / "out"
-    done = fitter("convert", str(tree), "-o", str(out), "-w", "abc", "--fit", "wide", cwd=tmp_path)
+    done = run_fitter(
+        "convert", str(tree), "-o", str(out), "-w", "abc", "--fit", "wide", cwd=tmp_path
+    )
     assert done.returncode == 2
     assert [line.removeprefix("error ") for line in done.stderr.splitlines()] == messages
     assert not out.exists()  # nothing was done
 
-    unknown = fitter("convert", str(tree), "-o", str(out), "--preset", "web", cwd=tmp_path)
+    unknown = run_fitter("convert", str(tree), "-o", str(out), "--preset", "web", cwd=tmp_path)
     assert unknown.returncode == 2
     assert "unknown preset 'web' (none are configured)" in unknown.stderr
 
@@ -233,7 +224,7 @@ def test_converted_files_are_the_servers_bytes(images: Path, tmp_path: Path, mak
                 else:
                     options += [f"--{name}", value]
             out = tmp_path / f"out{index}"
-            done = fitter("convert", str(source), "-o", str(out), *options, cwd=tmp_path)
+            done = run_fitter("convert", str(source), "-o", str(out), *options, cwd=tmp_path)
             assert done.returncode == 0, done.stderr
             answer = http.get("/image", params={"path": "photos/Autumn.jpg", **parameters})
             assert answer.status_code == 200, answer.text
@@ -250,7 +241,7 @@ def test_preset_from_the_config(tmp_path: Path, photos: Path) -> None:
     config.write_text(yaml.safe_dump({"storage": storage, "options": {"presets": presets}}))
     out = tmp_path / "out"
     source = photos / "Autumn.jpg"
-    done = fitter(
+    done = run_fitter(
         "convert", str(source), "-o", str(out), "--preset", "web", "-c", str(config), cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr

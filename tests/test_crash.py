@@ -13,6 +13,7 @@ import uuid
 import httpx
 import pyvips
 import redis
+import services
 
 FIRED = 60
 
@@ -63,27 +64,14 @@ def test_sigkill_during_writes_leaves_no_partial_file_in_the_fs_store(make_serve
 def test_sigkill_during_writes_leaves_s3_and_redis_consistent(
     make_server, images, s3_server, redis_server
 ):
-    bucket = f"crash-{uuid.uuid4().hex[:10]}"
-    s3_server.client().create_bucket(Bucket=bucket)
+    bucket = s3_server.fresh_bucket()
     prefix = f"crash{uuid.uuid4().hex[:6]}:"
     server = make_server(
         storage={
             "source": {"type": "fs", "location": str(images)},
-            "store": {
-                "type": "s3",
-                "bucket_name": bucket,
-                "endpoint_url": s3_server.endpoint,
-                "aws_access_key_id": s3_server.access_key,
-                "aws_secret_access_key": s3_server.secret_key,
-                "bucket_region": "us-east-1",
-            },
+            "store": s3_server.section(bucket),
         },
-        cache_store={
-            "type": "redis",
-            "port": redis_server.port,
-            "prefix": prefix,
-            "inline_bytes": 0,
-        },
+        cache_store=services.redis_section(redis_server, prefix, inline_bytes=0),
     )
     kill_during_burst(server)
     time.sleep(0.5)

@@ -75,34 +75,6 @@ def wait_until_ready(http: httpx.Client, seconds: float = 15) -> httpx.Response:
         time.sleep(0.2)
 
 
-def s3_section(s3, bucket: str, location: str) -> dict[str, Any]:
-    return {
-        "type": "s3",
-        "aws_access_key_id": s3.access_key,
-        "aws_secret_access_key": s3.secret_key,
-        "bucket_name": bucket,
-        "bucket_region": "us-east-1",
-        "location": location,
-        "endpoint_url": s3.endpoint,
-    }
-
-
-def fresh_bucket(s3) -> str:
-    name = f"fitter-{uuid.uuid4().hex[:12]}"
-    s3.client().create_bucket(Bucket=name)
-    return name
-
-
-def redis_section(redis, prefix: str) -> dict[str, Any]:
-    return {
-        "type": "redis",
-        "host": "127.0.0.1",
-        "port": redis.port,
-        "prefix": prefix,
-        "retry_seconds": 0.2,
-    }
-
-
 ALL_OK = {"cache": "ok", "store": "ok", "source": "ok", "libvips": "ok"}
 
 
@@ -434,13 +406,13 @@ def test_ready_on_fs_and_memory(make_server):
 
 
 def test_ready_on_s3_and_redis(make_server, s3_server, redis_server):
-    bucket = fresh_bucket(s3_server)
+    bucket = s3_server.fresh_bucket()
     server = make_server(
         storage={
-            "source": s3_section(s3_server, bucket, "originals"),
-            "store": s3_section(s3_server, bucket, "variants"),
+            "source": s3_server.section(bucket, "originals"),
+            "store": s3_server.section(bucket, "variants"),
         },
-        cache_store=redis_section(redis_server, f"t{uuid.uuid4().hex[:8]}:"),
+        cache_store=services.redis_section(redis_server, f"t{uuid.uuid4().hex[:8]}:"),
     )
     with server.client() as http:
         answer = ready(http)
@@ -453,7 +425,7 @@ def test_ready_on_s3_and_redis(make_server, s3_server, redis_server):
 def test_ready_names_the_cache_while_redis_is_down(make_server, tmp_path):
     redis = services.start_redis(tmp_path / "redis")
     try:
-        server = make_server(cache_store=redis_section(redis, "health:"))
+        server = make_server(cache_store=services.redis_section(redis, "health:"))
         with server.client() as http:
             assert ready(http).json() == {"status": "ready", "checks": ALL_OK}
             redis.stop()
@@ -487,11 +459,11 @@ def test_ready_names_the_cache_while_redis_is_down(make_server, tmp_path):
 def test_ready_names_the_store_while_s3_is_down(make_server, images, tmp_path):
     s3 = services.start_s3(tmp_path / "s3")
     try:
-        bucket = fresh_bucket(s3)
+        bucket = s3.fresh_bucket()
         server = make_server(
             storage={
                 "source": {"type": "fs", "location": str(images)},
-                "store": s3_section(s3, bucket, "variants"),
+                "store": s3.section(bucket, "variants"),
             }
         )
         with server.client() as http:

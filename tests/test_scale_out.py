@@ -6,7 +6,6 @@ Also: fitter mounted inside another FastAPI application (the guide's example).""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -17,7 +16,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import images as synth
@@ -113,23 +111,6 @@ def start_nginx(upstreams: list[str], prefix: Path) -> tuple[subprocess.Popen[by
     return process, url
 
 
-def engine_runs(url: str) -> float:
-    text = httpx.get(url + "/metrics").text
-    return float(re.search(r"^fitter_engine_runs_total (\S+)$", text, re.M).group(1))
-
-
-def s3_section(s3, bucket: str, location: str) -> dict[str, Any]:
-    return {
-        "type": "s3",
-        "aws_access_key_id": s3.access_key,
-        "aws_secret_access_key": s3.secret_key,
-        "bucket_name": bucket,
-        "bucket_region": "us-east-1",
-        "location": location,
-        "endpoint_url": s3.endpoint,
-    }
-
-
 def stored(s3, bucket: str) -> list[str]:
     pages = s3.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="variants/")
     return [item["Key"] for page in pages for item in page.get("Contents", [])]
@@ -159,8 +140,8 @@ def cluster(tmp_path, own_redis, s3_server):
         names.append(name)
     config = {
         "storage": {
-            "source": s3_section(s3_server, bucket, "originals"),
-            "store": s3_section(s3_server, bucket, "variants"),
+            "source": s3_server.section(bucket, "originals"),
+            "store": s3_server.section(bucket, "variants"),
         },
         "cache_store": {
             "type": "redis",
@@ -230,7 +211,7 @@ def test_two_servers_two_workers_behind_nginx(cluster, s3_server):
         i = int(name[5])
         assert got_w == width
         assert got_h == max(1, int((300 + 8 * i) * width / (400 + 16 * i) + 0.5))
-    runs = [engine_runs(one.url), engine_runs(two.url)]
+    runs = [services.engine_runs(one.url), services.engine_runs(two.url)]
     assert sum(runs) == 50, runs
     assert len(stored(s3_server, bucket)) == 50
 
@@ -255,7 +236,7 @@ def test_two_servers_two_workers_behind_nginx(cluster, s3_server):
 
     # /show for 20 new variants: 202 at once each, then ready (made by the workers).
     fresh = [(name, 100 + w) for name in names for w in (1, 2)]
-    made_by_server = engine_runs(two.url)
+    made_by_server = services.engine_runs(two.url)
     timings = []
     for name, width in fresh:
         before = time.perf_counter()
@@ -278,7 +259,7 @@ def test_two_servers_two_workers_behind_nginx(cluster, s3_server):
         answer = httpx.get(url + "/show", params={"path": name, "width": width})
         assert answer.json()["status"] == "ready"
     # The workers made them: /show did no engine work in the server.
-    assert engine_runs(two.url) == made_by_server
+    assert services.engine_runs(two.url) == made_by_server
 
 
 def wait_ready(url: str, variants: list[tuple[str, int]], seconds: float) -> None:

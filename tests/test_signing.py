@@ -6,16 +6,13 @@ import base64
 import hashlib
 import hmac
 import itertools
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import images as synth
 import pytest
+import services
 import yaml
 
 from fitter import signing
@@ -212,11 +209,6 @@ def forbidden(answer: httpx.Response, words: str) -> None:
     assert words in problem["message"]
 
 
-def engine_runs(http: httpx.Client) -> float:
-    text = http.get("/metrics").text
-    return float(re.search(r"^fitter_engine_runs_total (\S+)$", text, re.M).group(1))
-
-
 def log_of(server) -> str:
     return (server.store.parent / "server.log").read_text()
 
@@ -253,7 +245,7 @@ def test_a_signature_covers_exactly_its_path_and_parameters(make_server):
         reordered = f"/image?width=30&path=%61.png&sig={sig}"
         assert http.get(reordered).status_code == 200
         assert http.get(good).status_code == 200
-        assert engine_runs(http) == 1
+        assert services.engine_runs(str(http.base_url)) == 1
 
 
 def test_the_signature_is_checked_before_parsing_or_reading_storage(make_server):
@@ -268,7 +260,7 @@ def test_the_signature_is_checked_before_parsing_or_reading_storage(make_server)
             for endpoint in ("/image", "/get", "/redirect", "/show", "/info"):
                 answer = http.get(endpoint, params=params)
                 assert answer.status_code == 403, (endpoint, params, answer.text)
-        assert engine_runs(http) == 0
+        assert services.engine_runs(str(http.base_url)) == 0
     assert not any(server.store.rglob("*.*"))
     # Once signed, the same requests get their ordinary answers.
     with server.client() as http:
@@ -318,30 +310,20 @@ def test_an_open_server_is_a_warning_at_start_and_a_signed_one_is_not(make_serve
     assert "WARNING" not in quiet
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FITTER_")}
-    return subprocess.run(
-        [sys.executable, "-m", "fitter", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-
-
 def test_fitter_sign_prints_urls_the_server_accepts(make_server, tmp_path):
     server = make_server(security={"key": KEYS})
     config = server.store.parent / "fitter.yaml"
     absolute = f"{server.url}/image?path=a.png&width=29"
-    done = run_cli("sign", absolute, "--config", str(config), cwd=tmp_path)
+    done = services.run_fitter("sign", absolute, "--config", str(config), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     url = done.stdout.strip()
     assert url.startswith(absolute + "&sig=")
     answer = httpx.get(url)
     assert answer.status_code == 200
     assert synth.load(answer.content).width == 29
-    relative = run_cli("sign", "/get?path=a.png&w=12", "--config", str(config), cwd=tmp_path)
+    relative = services.run_fitter(
+        "sign", "/get?path=a.png&w=12", "--config", str(config), cwd=tmp_path
+    )
     assert relative.returncode == 0, relative.stderr
     with server.client() as http:
         assert http.get(relative.stdout.strip()).json()["width"] == 12
@@ -351,7 +333,9 @@ def test_fitter_sign_prints_urls_the_server_accepts(make_server, tmp_path):
 def test_fitter_sign_without_a_key_fails(tmp_path):
     path = tmp_path / "open.yaml"
     path.write_text(yaml.safe_dump({"storage": STORE}))
-    done = run_cli("sign", "/image?path=a.png&width=10", "--config", str(path), cwd=tmp_path)
+    done = services.run_fitter(
+        "sign", "/image?path=a.png&width=10", "--config", str(path), cwd=tmp_path
+    )
     assert done.returncode == 1
     assert "security.key" in done.stderr
     assert done.stdout == ""
@@ -360,7 +344,7 @@ def test_fitter_sign_without_a_key_fails(tmp_path):
 def test_config_check_accepts_a_key_and_masks_it(tmp_path):
     path = tmp_path / "signed.yaml"
     path.write_text(yaml.safe_dump({"storage": STORE, "security": {"key": ["s3cret-key"]}}))
-    done = run_cli("config", "check", "--config", str(path), cwd=tmp_path)
+    done = services.run_fitter("config", "check", "--config", str(path), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "s3cret-key" not in done.stdout
     assert '"allow_unsigned": false' in done.stdout
