@@ -30,11 +30,12 @@ import anyio.to_thread
 import redis
 from celery import Celery
 from kombu.exceptions import OperationalError
+from pydantic import TypeAdapter
 
 from fitter.config import Tasks
 from fitter.errors import FitterError, Problem, Unavailable
 from fitter.pipeline import Target
-from fitter.plan import Direction, Fit, Gravity, Mode, Plan
+from fitter.plan import Plan
 
 log = logging.getLogger(__name__)
 
@@ -83,23 +84,18 @@ def redis_client(settings: Tasks) -> redis.Redis:
     )
 
 
+PLANS = TypeAdapter(Plan)
+
+
 def message_of(target: Target) -> dict[str, Any]:
-    fields = dataclasses.asdict(target.plan)
-    fields["format"] = target.output.format.value
-    fields["quality"] = target.output.quality
-    return {"key": target.key, "plan": fields}
+    plan = dataclasses.replace(
+        target.plan, format=target.output.format, quality=target.output.quality
+    )
+    return {"key": target.key, "plan": PLANS.dump_python(plan, mode="json")}
 
 
 def plan_of(message: dict[str, Any]) -> Plan:
-    fields = dict(message["plan"])
-    fields["mode"] = Mode(fields["mode"])
-    fields["fit"] = Fit(fields["fit"])
-    fields["gravity"] = Gravity(fields["gravity"])
-    if fields["direction"] is not None:
-        fields["direction"] = Direction(fields["direction"])
-    if fields["background"] is not None:
-        fields["background"] = tuple(fields["background"])
-    return Plan(**fields)
+    return PLANS.validate_python(message["plan"])
 
 
 class RecordedFailure(FitterError):

@@ -23,7 +23,7 @@ from fitter import engine
 from fitter.cache import CacheStore, Locks
 from fitter.engine import geometry
 from fitter.errors import NotAnImage, NotFound, OverLimits, TooLarge, Unavailable
-from fitter.models import SourceInfo, Variant
+from fitter.models import Original, SourceInfo, Variant
 from fitter.plan import Output, Plan, resolve_output, variant_key
 from fitter.storage import Source, SourceStat, Store
 
@@ -190,7 +190,9 @@ class Pipeline:
         # Every size rule and limit is checked now, from the header, before any pixel.
         geometry.output_size(plan, info, (self.settings.max_width, self.settings.max_height))
         output = resolve_output(plan, info, accept)
-        key = variant_key(plan, output, stat.version)
+        # A watermark's source is part of the variant too: a new one makes a new variant.
+        versions = [stat.version] + [(await self.stat(p)).version for p in plan.extra_paths()]
+        key = variant_key(plan, output, "+".join(versions))
         return Target(plan, output, info, key, self.name_for(key, plan.path, output))
 
     def is_variant_name(self, name: str) -> bool:
@@ -309,23 +311,35 @@ class Pipeline:
             await self.locks.extend(name, token, seconds)
 
     async def _generate(self, target: Target) -> Found:
-        original = await self.source.load(target.plan.path)
+        plan = target.plan
+        original = await self.source.load(plan.path)
+        extras = {path: await self.source.load(path) for path in plan.extra_paths()}
         limit = (self.settings.max_width, self.settings.max_height)
         self.engine_runs += 1
         rendered = await self.run_blocking(
-            self._timed_render, target.plan, target.output, original, target.info, limit
+            self._timed_render, plan, target.output, original, target.info, limit, extras
         )
         await self.store.save(target.name, rendered.data, target.output.format.media_type)
         variant = self._variant(target, rendered.width, rendered.height, len(rendered.data))
         await self._remember(variant, rendered.data)
         return Found(variant, "miss", rendered.data)
 
-    def _timed_render(self, *args: object) -> engine.Rendered:
+    def _timed_render(
+        self,
+        plan: Plan,
+        output: Output,
+        original: Original,
+        info: SourceInfo,
+        limit: tuple[int, int],
+        extras: dict[str, Original],
+    ) -> engine.Rendered:
         """`engine.render` in the worker thread, its seconds reported whatever the outcome
         (the wait for a slot is not engine time: it shows in `waiting`)."""
         started = time.perf_counter()
         try:
-            return engine.render(*args, self.settings.processing_seconds)  # type: ignore[arg-type]
+            return engine.render(
+                plan, output, original, info, limit, self.settings.processing_seconds, extras
+            )
         finally:
             if self.on_engine_run is not None:
                 self.on_engine_run(time.perf_counter() - started)

@@ -19,16 +19,78 @@ Color = tuple[int, int, int, int]
 
 
 class Mode(StrEnum):
+    """What the size stage does: scale into a box, cut a box out, or keep the size."""
+
     THUMBNAIL = "thumbnail"
     RESIZE = "resize"
     CROP = "crop"
-    FLIP = "flip"
-    ROTATE = "rotate"
+    KEEP = "keep"
 
     @property
     def resizes(self) -> bool:
         """thumbnail and resize are one operation; only their default fit differs."""
         return self in (Mode.THUMBNAIL, Mode.RESIZE)
+
+
+class Unit(StrEnum):
+    PIXELS = "px"
+    PERCENT = "pct"
+    SQUARE = "square"
+
+
+@dataclass(frozen=True)
+class Region:
+    """The part of the upright source every later stage works on.
+
+    In pixels or in percent of the source, or the largest centred square; the dialect
+    does not know the source's size, so the box is only worked out against its header.
+    """
+
+    unit: Unit
+    left: float = 0.0
+    top: float = 0.0
+    width: float = 0.0
+    height: float = 0.0
+
+    def canonical(self) -> str:
+        if self.unit is Unit.SQUARE:
+            return "square"
+        numbers = ",".join(_number(v) for v in (self.left, self.top, self.width, self.height))
+        return f"{self.unit}:{numbers}"
+
+
+class Corner(StrEnum):
+    TOP_LEFT = "top-left"
+    BOTTOM_RIGHT = "bottom-right"
+
+
+@dataclass(frozen=True)
+class Trim:
+    """Cut away the border that has the colour of one corner (within a tolerance)."""
+
+    corner: Corner = Corner.TOP_LEFT
+    tolerance: int = 0
+
+
+FilterArg = int | float | str
+# Filters whose first argument is the path of another source.
+SOURCE_FILTERS = {"watermark"}
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One pixel operation after the size stage, such as `brightness(10)`.
+
+    The engine has one function per name (`fitter.engine.filters`); dialects only check
+    the arguments' shape, so the same filter means the same thing in every grammar.
+    """
+
+    name: str
+    args: tuple[FilterArg, ...] = ()
+
+    def canonical(self) -> str:
+        text = ",".join(_number(a) if isinstance(a, int | float) else a for a in self.args)
+        return f"{self.name}({text})"
 
 
 class Fit(StrEnum):
@@ -101,20 +163,41 @@ DEFAULT_FIT = {Mode.THUMBNAIL: Fit.COVER, Mode.RESIZE: Fit.FILL}
 
 @dataclass(frozen=True)
 class Plan:
+    """Stages in a fixed order: trim, region, size, flip, rotate, filters, then output.
+
+    Every stage but the size stage is optional; a dialect sets the ones its URL asks for.
+    """
+
     path: str
+    trim: Trim | None = None
+    region: Region | None = None
     mode: Mode = Mode.THUMBNAIL
     width: int = 0
     height: int = 0
+    # For a resize with neither side given: the box is the region's size times `scale`.
+    scale: float = 0.0
     fit: Fit = Fit.COVER
     gravity: Gravity = Gravity.CENTER
+    # The point a cover crop centres on, in the upright source's pixels (thumbor's focal).
+    focus: tuple[float, float] | None = None
     x: int | None = None
     y: int | None = None
     upscale: bool = True
     direction: Direction | None = None
     degree: float = 0.0
+    filters: tuple[Filter, ...] = ()
     background: Color | None = None
     format: RequestedFormat = ORIGINAL
     quality: int | None = None
+    # Lower the quality until the answer fits, as thumbor's max_bytes filter does.
+    max_bytes: int | None = None
+    keep_icc: bool = True
+    # Cache-Control for this answer only; not part of the key (the pixels are the same).
+    max_age: int | None = None
+
+    def extra_paths(self) -> tuple[str, ...]:
+        """Other sources the filters read (a watermark's image), loaded with the original."""
+        return tuple(str(f.args[0]) for f in self.filters if f.name in SOURCE_FILTERS)
 
     def operations(self) -> str:
         """The canonical text of what this plan does to the pixels.
@@ -122,21 +205,41 @@ class Plan:
         Only what changes the result is written, and always in the same order and
         spelling, so equivalent spellings of a request give one string.
         """
-        bg = "" if self.background is None else ",bg=" + bytes(self.background).hex()
+        stages = []
+        if self.trim is not None:
+            stages.append(f"trim:{self.trim.corner},{self.trim.tolerance}")
+        if self.region is not None:
+            stages.append(f"region:{self.region.canonical()}")
+        stages.append(self._size_stage())
+        if self.direction is not None:
+            stages.append(f"flip:{self.direction}")
+        if self.degree % 360:
+            stages.append(f"rotate:{_number(self.degree % 360)}")
+        stages.extend(f.canonical() for f in self.filters)
+        if self.background is not None:
+            stages.append("bg=" + bytes(self.background).hex())
+        return "|".join(stages)
+
+    def _size_stage(self) -> str:
         if self.mode.resizes:
             # With one side derived from the aspect ratio every fit gives the same size but
             # for a capped `contain`, and gravity only places the image for crops and pads.
             fit: str = self.fit
             if not (self.width and self.height):
                 fit = Fit.CONTAIN if fit is Fit.CONTAIN and not self.upscale else "any"
-            where = f",gravity={self.gravity}" if fit in (Fit.COVER, Fit.CONTAIN) else ""
-            return f"resize:{self.width}x{self.height},fit={fit}{where},up={int(self.upscale)}{bg}"
+            where = ""
+            if fit in (Fit.COVER, Fit.CONTAIN):
+                where = f",gravity={self.gravity}"
+                if self.focus is not None and fit is Fit.COVER:
+                    where = ",focus=" + ",".join(_number(v) for v in self.focus)
+            size = f"{self.width}x{self.height}"
+            if not (self.width or self.height):
+                size = f"x{_number(self.scale)}"
+            return f"resize:{size},fit={fit}{where},up={int(self.upscale)}"
         if self.mode is Mode.CROP:
             where = f"at={self.x},{self.y}" if self.x is not None else f"gravity={self.gravity}"
-            return f"crop:{self.width}x{self.height},{where}{bg}"
-        if self.mode is Mode.FLIP:
-            return f"flip:{self.direction}{bg}"
-        return f"rotate:{_number(self.degree % 360)}{bg}"
+            return f"crop:{self.width}x{self.height},{where}"
+        return "keep"
 
 
 @dataclass(frozen=True)
@@ -145,9 +248,16 @@ class Output:
 
     format: ImageFormat
     quality: int | None
+    keep_icc: bool = True
+    max_bytes: int | None = None
 
     def canonical(self) -> str:
-        return f"{self.format}" if self.quality is None else f"{self.format},q={self.quality}"
+        text = f"{self.format}" if self.quality is None else f"{self.format},q={self.quality}"
+        if not self.keep_icc:
+            text += ",strip_icc"
+        if self.max_bytes is not None:
+            text += f",max_bytes={self.max_bytes}"
+        return text
 
 
 WRITABLE = {f.value for f in ImageFormat}
@@ -163,9 +273,8 @@ def resolve_output(plan: Plan, info: SourceInfo, accept: str | None) -> Output:
         fmt = fallback_format(info) if info.format not in WRITABLE else ImageFormat(info.format)
     else:
         fmt = ImageFormat(plan.format)
-    if not fmt.has_quality:
-        return Output(fmt, None)
-    return Output(fmt, plan.quality or QUALITY_DEFAULTS[fmt])
+    quality = (plan.quality or QUALITY_DEFAULTS[fmt]) if fmt.has_quality else None
+    return Output(fmt, quality, keep_icc=plan.keep_icc, max_bytes=plan.max_bytes)
 
 
 def fallback_format(info: SourceInfo) -> ImageFormat:

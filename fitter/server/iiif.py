@@ -1,0 +1,7 @@
+"""The iiif URL dialect's endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

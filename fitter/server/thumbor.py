@@ -1,0 +1,7 @@
+"""The thumbor URL dialect's endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
