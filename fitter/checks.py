@@ -9,9 +9,6 @@ from fitter.dialects.native import preset_problems
 def check_config(config: Config) -> None:
     """What the models alone cannot see: presets are checked by the grammar that reads them."""
     problems = preset_problems(config.options.presets)
-    thumbor = config.thumbor
-    if thumbor.security_key is not None or thumbor.allow_unsafe:
-        problems.append("thumbor: the thumbor URL dialect is not in this version yet")
     if config.options.enable_upload and config.storage.source.type == "http":
         problems.append("options.enable_upload: an http source cannot take uploads")
     if problems:
@@ -31,6 +28,15 @@ def security_warnings(config: Config) -> list[str]:
         warnings.append(
             "security.allow_unsigned is true: requests without sig are served "
             "(for local development only)"
+        )
+    if config.thumbor.allow_unsafe:
+        warnings.append(
+            "thumbor.allow_unsafe is true with a key set: /unsafe/ thumbor URLs are served unsigned"
+        )
+    if config.iiif.enabled:
+        warnings.append(
+            "iiif.enabled is true with a key set: /iiif/ URLs are served unsigned "
+            "(any region and size of every source can be asked for)"
         )
     if config.options.console:
         warnings.append(

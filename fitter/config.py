@@ -240,8 +240,49 @@ class Tasks(Section):
 
 
 class Thumbor(Section):
-    security_key: SecretStr | None = None
-    allow_unsafe: bool = False
+    """thumbor's URL grammar (`/unsafe/300x200/smart/a.jpg`, `/<signature>/...`): on when
+    a key is set or unsafe URLs are allowed; see docs/thumbor.md."""
+
+    security_key: SecretStr | None = Field(None, description="thumbor's SECURITY_KEY")
+    allow_unsafe: bool = Field(
+        False, description="serve /unsafe/ URLs (thumbor's ALLOW_UNSAFE_URL)"
+    )
+    prefix: str = Field("", description="a path the thumbor URLs start with, such as /thumbor")
+
+    @field_validator("security_key")
+    @classmethod
+    def key_is_not_empty(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and not key.get_secret_value():
+            raise ValueError("an empty key would let anyone sign URLs")
+        return key
+
+    @field_validator("prefix")
+    @classmethod
+    def prefix_is_a_plain_path(cls, prefix: str) -> str:
+        parts = [p for p in prefix.split("/") if p]
+        if any(p in (".", "..") for p in parts) or any(ord(c) < 33 or c in "%?#\\" for c in prefix):
+            raise ValueError(f"{prefix!r} must be a plain path such as /thumbor")
+        return "/".join(parts)
+
+    @property
+    def enabled(self) -> bool:
+        return self.security_key is not None or self.allow_unsafe
+
+
+class Iiif(Section):
+    """The IIIF Image API at /iiif/3/ and /iiif/2/ (docs/iiif.md).
+
+    Viewers build tile URLs themselves and cannot sign them, so unless it is switched on
+    explicitly, IIIF is served only where native URLs need no signature either."""
+
+    enabled: bool | None = Field(
+        None, description="serve /iiif/ (default: only when signatures are not required)"
+    )
+
+    def serves(self, security: Security) -> bool:
+        if self.enabled is not None:
+            return self.enabled
+        return not security.key or security.allow_unsigned
 
 
 class Config(Section):
@@ -256,6 +297,7 @@ class Config(Section):
     security: Security = Security()
     tasks: Tasks = Tasks()
     thumbor: Thumbor = Thumbor()
+    iiif: Iiif = Iiif()
 
     @model_validator(mode="before")
     @classmethod

@@ -172,14 +172,27 @@ class Pipeline:
             done.exception()  # retrieved here, so a call nobody awaits any more stays quiet
 
     async def locate(self, plan: Plan, accept: str | None = None) -> Target:
-        stat = await self.stat(plan.path)
+        stat, info = await self._checked(plan.path)
+        # Every size rule and limit is checked now, from the header, before any pixel.
+        geometry.output_size(plan, info, (self.settings.max_width, self.settings.max_height))
+        output = resolve_output(plan, info, accept)
+        # A watermark's source is part of the variant too: a new one makes a new variant.
+        versions = [stat.version]
+        for path in plan.extra_paths():
+            versions.append((await self._checked(path))[0].version)
+        key = variant_key(plan, output, "+".join(versions))
+        return Target(plan, output, info, key, self.name_for(key, plan.path, output))
+
+    async def _checked(self, path: str) -> tuple[SourceStat, SourceInfo]:
+        """A source's version and header, within the byte and pixel limits."""
+        stat = await self.stat(path)
         if stat.size > self.settings.max_source_bytes:
             raise TooLarge(
                 f"the source has {stat.size} bytes, over the limit of "
                 f"{self.settings.max_source_bytes}",
                 "path",
             )
-        info = await self._header(plan.path, stat)
+        info = await self._header(path, stat)
         pixels = info.width * info.height * info.frames
         if pixels > self.settings.max_source_pixels:
             raise OverLimits(
@@ -187,13 +200,7 @@ class Pipeline:
                 f"{self.settings.max_source_pixels}",
                 "path",
             )
-        # Every size rule and limit is checked now, from the header, before any pixel.
-        geometry.output_size(plan, info, (self.settings.max_width, self.settings.max_height))
-        output = resolve_output(plan, info, accept)
-        # A watermark's source is part of the variant too: a new one makes a new variant.
-        versions = [stat.version] + [(await self.stat(p)).version for p in plan.extra_paths()]
-        key = variant_key(plan, output, "+".join(versions))
-        return Target(plan, output, info, key, self.name_for(key, plan.path, output))
+        return stat, info
 
     def is_variant_name(self, name: str) -> bool:
         """Whether `name` is one `name_for` could give: /store/ serves only those, never an

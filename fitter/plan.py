@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
+from fitter.accept import media_weights
 from fitter.models import SourceInfo
 
 Color = tuple[int, int, int, int]
@@ -290,18 +291,7 @@ def negotiate(accept: str, info: SourceInfo) -> ImageFormat:
     Only explicit `image/avif` and `image/webp` entries count: a client that says `*/*`
     has not said it can decode them.
     """
-    weights: dict[str, float] = {}
-    for part in accept.split(","):
-        media, _, params = part.strip().partition(";")
-        q = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        weights[media.strip().lower()] = q
+    weights = media_weights(accept)
     candidates = [ImageFormat.WEBP] if info.frames > 1 else [ImageFormat.AVIF, ImageFormat.WEBP]
     best = max(candidates, key=lambda f: weights.get(f.media_type, 0.0))
     if weights.get(best.media_type, 0.0) > 0:

@@ -171,3 +171,27 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.S3S
     server = services.start_s3(tmp_path_factory.mktemp("s3"))
     yield server
     server.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium under Playwright (never a downloaded browser)."""
+    if not Path(CHROMIUM).is_file():
+        pytest.fail("Debian's chromium is missing: run `make services` (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -7,7 +7,6 @@ import os
 import shutil
 import struct
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import images as synth
@@ -20,15 +19,6 @@ from fitter.storage.fs import FsSource
 from fitter.storage.s3 import Bucket, S3Source
 
 KEY = "console-key"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1280, "height": 900}
 IMAGE_EXTENSIONS = {".jpg", ".png", ".gif", ".webp"}
 
@@ -213,17 +203,6 @@ def test_s3_listing_pages_under_the_location(s3_server: services.S3Server):
 
 
 # ---- the page in Chromium ---------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail("Debian's chromium is missing: run `make services` (make test does)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

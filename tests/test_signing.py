@@ -310,6 +310,20 @@ def test_an_open_server_is_a_warning_at_start_and_a_signed_one_is_not(make_serve
     assert "WARNING" not in quiet
 
 
+def test_unsigned_dialects_beside_a_key_are_warnings_at_start(make_server):
+    """thumbor's /unsafe/ and IIIF switched on, on a server that otherwise wants signatures."""
+    log = log_of(
+        make_server(
+            security={"key": KEYS},
+            options={"console": False},
+            thumbor={"allow_unsafe": True},
+            iiif={"enabled": True},
+        )
+    )
+    assert re.search(r"WARNING.*thumbor\.allow_unsafe is true with a key set", log)
+    assert re.search(r"WARNING.*iiif\.enabled is true with a key set", log)
+
+
 def test_fitter_sign_prints_urls_the_server_accepts(make_server, tmp_path):
     server = make_server(security={"key": KEYS})
     config = server.store.parent / "fitter.yaml"

@@ -83,6 +83,7 @@ def test_region_box(region: Region, box: tuple[int, int, int, int]) -> None:
     [
         Region(Unit.PIXELS, 300, 0, 10, 10),
         Region(Unit.PIXELS, 0, 200, 10, 10),
+        Region(Unit.PIXELS, -20, 0, 10, 10),
         Region(Unit.PIXELS, 10, 10, 0, 10),
         Region(Unit.PERCENT, 100, 0, 10, 10),
     ],
@@ -145,6 +146,22 @@ def test_trim_tolerance_is_a_distance_over_the_bands(tolerance: int, size: tuple
     trim = Trim(Corner.TOP_LEFT, tolerance)
     image = render(plan(trim=trim, mode=Mode.KEEP), framed.pngsave_buffer(), info)
     assert (image.width, image.height) == size
+
+
+def test_a_region_in_pixels_after_a_trim_is_in_the_source_coordinates() -> None:
+    """The crop box a user picked on the original stays on the same pixels after a trim."""
+    inner = synth.gradient(60, 40)
+    framed = inner.embed(12, 7, 90, 60, extend="white").pngsave_buffer()
+    info = SourceInfo(format="png", width=90, height=60)
+    region = Region(Unit.PIXELS, 20, 10, 100, 100)  # clipped by the trimmed picture
+    image = render(plan(trim=Trim(), region=region, mode=Mode.KEEP), framed, info)
+    assert (image.width, image.height) == (60 + 12 - 20, 40 + 7 - 10)
+    assert at(image, 0, 0) == at(inner, 20 - 12, 10 - 7)
+    # Starting above and left of the trimmed picture, it is clipped to its corner.
+    region = Region(Unit.PIXELS, 0, 0, 30, 20)
+    image = render(plan(trim=Trim(), region=region, mode=Mode.KEEP), framed, info)
+    assert (image.width, image.height) == (30 - 12, 20 - 7)
+    assert at(image, 0, 0) == at(inner, 0, 0)
 
 
 def test_trim_of_an_even_image_keeps_it() -> None:

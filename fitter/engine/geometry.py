@@ -135,8 +135,7 @@ def crop_rect(
 def region_box(region: Region | None, source: Size) -> Box:
     """The rectangle `(left, top, width, height)` a region takes, clipped to the image.
 
-    A region that starts outside the image, or has no area, is a 400: there is nothing
-    to show.
+    A region with no area inside the image is a 400: there is nothing to show.
     """
     src_w, src_h = source
     if region is None:
@@ -148,10 +147,10 @@ def region_box(region: Region | None, source: Size) -> Box:
     if region.unit is Unit.PERCENT:
         left, width = left * src_w / 100, width * src_w / 100
         top, height = top * src_h / 100, height * src_h / 100
-    x, y = math.floor(left + 0.5), math.floor(top + 0.5)
+    x, y = max(0, math.floor(left + 0.5)), max(0, math.floor(top + 0.5))
     right = min(src_w, math.floor(left + width + 0.5))
     bottom = min(src_h, math.floor(top + height + 0.5))
-    if x < 0 or y < 0 or x >= src_w or y >= src_h or right <= x or bottom <= y:
+    if right <= x or bottom <= y:
         raise InvalidRequest.one(
             "region", f"the region is empty or outside the image ({src_w}x{src_h})"
         )

@@ -12,14 +12,14 @@ gets the same operation.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pyvips
 
 from fitter.engine import filters, geometry
 from fitter.engine.load import open_image, shrunk, shrunk_region
 from fitter.models import Original, SourceInfo
-from fitter.plan import Corner, Direction, Gravity, Mode, Output, Plan, Trim
+from fitter.plan import Corner, Direction, Gravity, Mode, Output, Plan, Trim, Unit
 
 WHITE = (255, 255, 255, 255)
 TRANSPARENT = (0, 0, 0, 0)
@@ -154,21 +154,26 @@ def cut(job: Job) -> pyvips.Image | None:
     if job.whole:
         return None
     image = upright(job)
+    region, size = plan.region, (image.width, page_height(image))
     if plan.trim is not None:
-        image = trimmed(image, plan.trim)
-    if plan.region is not None:
-        left, top, width, height = geometry.region_box(
-            plan.region, (image.width, page_height(image))
-        )
+        box = trim_box(image, plan.trim)
+        image = per_frame(image, lambda f: f.extract_area(*box))
+        if region is not None and region.unit is Unit.PIXELS:
+            # A region in pixels is in the source's coordinates, trimmed or not.
+            region = replace(region, left=region.left - box[0], top=region.top - box[1])
+        size = (box[2], box[3])
+    if region is not None:
+        left, top, width, height = geometry.region_box(region, size)
         image = per_frame(image, lambda f: f.extract_area(left, top, width, height))
     return image
 
 
-def trimmed(image: pyvips.Image, trim: Trim) -> pyvips.Image:
-    """Without the border that has the colour of the chosen corner (thumbor's `trim`).
+def trim_box(image: pyvips.Image, trim: Trim) -> geometry.Box:
+    """What is left without the border that has the colour of the chosen corner.
 
     A pixel belongs to the picture when its distance from the corner's colour, over every
-    band (alpha too), is more than the tolerance; the picture's bounding box is kept.
+    band (alpha too), is more than the tolerance (thumbor's `trim`); an even image is kept
+    whole.
     """
     first = image.extract_area(0, 0, image.width, page_height(image)).copy_memory()
     x = 0 if trim.corner is Corner.TOP_LEFT else first.width - 1
@@ -179,10 +184,8 @@ def trimmed(image: pyvips.Image, trim: Trim) -> pyvips.Image:
     xs = [i for i, v in enumerate(columns.tolist()[0]) if v]
     ys = [i for i, row in enumerate(rows.tolist()) if row[0]]
     if not xs:
-        return image
-    left, top = xs[0], ys[0]
-    width, height = xs[-1] + 1 - left, ys[-1] + 1 - top
-    return per_frame(image, lambda f: f.extract_area(left, top, width, height))
+        return 0, 0, first.width, first.height
+    return xs[0], ys[0], xs[-1] + 1 - xs[0], ys[-1] + 1 - ys[0]
 
 
 def upright(job: Job) -> pyvips.Image:

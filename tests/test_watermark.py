@@ -1,0 +1,52 @@
+"""A watermark is another source: part of the variant's key, and under the same limits.
+
+Through the real server and thumbor's `watermark` filter, the one filter that reads a
+second source.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import images as synth
+import pyvips
+
+WHITE_MARK = (pyvips.Image.black(40, 20, bands=3) + 255).cast("uchar")
+BLACK_MARK = pyvips.Image.black(40, 20, bands=3).cast("uchar")
+
+
+def url(mark: str) -> str:
+    return f"/unsafe/filters:watermark({mark},0,0,0):format(png)/gradient.png"
+
+
+def test_a_new_watermark_makes_a_new_variant(make_server):
+    server = make_server(thumbor={"allow_unsafe": True}, options={"source_ttl": 0})
+    mark = f"mark-{uuid.uuid4().hex[:8]}.png"
+    WHITE_MARK.pngsave(str(server.root / mark))
+    with server.client() as http:
+        first = http.get(url(mark))
+        assert first.status_code == 200, first.text
+        assert synth.load(first.content).getpoint(5, 5)[:3] == [255, 255, 255]
+        assert http.get(url(mark)).headers["x-fitter-cache"] == "cache"
+        time.sleep(0.01)  # another modification time, whatever the file system's resolution
+        BLACK_MARK.pngsave(str(server.root / mark))
+        second = http.get(url(mark))
+        assert second.status_code == 200, second.text
+        assert second.headers["x-fitter-cache"] == "miss"
+        assert second.headers["etag"] != first.headers["etag"]
+        assert synth.load(second.content).getpoint(5, 5)[:3] == [0, 0, 0]
+
+
+def test_a_watermark_is_held_to_the_source_limits(make_server):
+    server = make_server(thumbor={"allow_unsafe": True}, limits={"max_source_pixels": 100_000})
+    mark = f"huge-{uuid.uuid4().hex[:8]}.png"
+    pyvips.Image.black(400, 400).pngsave(str(server.root / mark))
+    missing = f"missing-{uuid.uuid4().hex[:8]}.png"
+    with server.client() as http:
+        assert http.get(url("a.png")).status_code == 200
+        over = http.get(url(mark))
+        assert over.status_code == 422, over.text
+        assert "160000 pixels" in over.json()["errors"][0]["message"]
+        gone = http.get(url(missing))
+        assert gone.status_code == 404, gone.text
