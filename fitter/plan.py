@@ -10,6 +10,7 @@ requests that mean the same thing share one variant and two that differ never do
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -90,7 +91,10 @@ class Filter:
     args: tuple[FilterArg, ...] = ()
 
     def canonical(self) -> str:
-        text = ",".join(_number(a) if isinstance(a, int | float) else a for a in self.args)
+        # Text is quoted, so that an argument holding a comma reads as one argument.
+        text = ",".join(
+            _number(a) if isinstance(a, int | float) else json.dumps(a) for a in self.args
+        )
         return f"{self.name}({text})"
 
 

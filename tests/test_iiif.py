@@ -302,6 +302,8 @@ def test_the_resolved_plan_is_pixel_exact():
         (V3, "0,0,1000,800/1000,/0/default.jpg", "full/max/0/default.jpg"),
         (V3, "pct:10,10,50,50/!100,100/!90/gray.png", "100,80,500,400/100,80/!90/gray.png"),
         (V3, "full/pct:50/22.5/bitonal.webp", "full/500,400/22.5/bitonal.webp"),
+        (V3, "full/^1200,/0/default.jpg", "full/^1200,960/0/default.jpg"),
+        (V3, "0,0,100,100/^!300,200/0/default.jpg", "0,0,100,100/^200,200/0/default.jpg"),
         (V2, "full/full/0/default.jpg", "full/full/0/default.jpg"),
         (V2, "full/,400/0/default.jpg", "full/500,/0/default.jpg"),
         (V2, "full/500,500/0/default.jpg", "full/500,500/0/default.jpg"),
@@ -556,6 +558,22 @@ def test_images_link_their_canonical_uri_and_profile(client, server):
     assert f'<{server.url}/iiif/2/gradient.png/full/150,/0/default.jpg>;rel="canonical"' in two
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/iiif/3/gradient.png/full/^600,/0/default.png",
+        "/iiif/3/gradient.png/full/^max/0/default.jpg",
+    ],
+)
+def test_the_canonical_uri_of_an_upscale_answers_the_same_image(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 200, answer.text
+    canonical = answer.headers["link"].split(">;", 1)[0].lstrip("<")
+    again = client.get(canonical)
+    assert again.status_code == 200, (canonical, again.text)
+    assert again.headers["etag"] == answer.headers["etag"]
+
+
 def test_equivalent_requests_share_one_variant_and_its_etag(client):
     spellings = [
         "/iiif/3/gradient.png/full/max/0/default.jpg",
@@ -633,3 +651,31 @@ def test_iiif_is_served_where_unsigned_urls_are(make_server, security, iiif, sta
         assert answer.json()["errors"][0]["message"].startswith("the IIIF endpoints are off")
     else:
         assert answer.json()["width"] == 300
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"presets_only": True, "presets": {"small": {"width": 100}}},
+        {"allowed_sizes": ["100x100"]},
+    ],
+)
+def test_a_server_of_fixed_variants_has_no_iiif(make_server, options):
+    """IIIF asks for any size; a server that serves fixed variants only refuses it whole."""
+    with make_server(options=options).client() as http:
+        for path in (
+            "/iiif/3/gradient.png/info.json",
+            "/iiif/3/gradient.png/full/100,100/0/default.jpg",
+        ):
+            answer = http.get(path)
+            assert answer.status_code == 403, answer.text
+            assert answer.headers["access-control-allow-origin"] == "*"
+            assert "fixed variants only" in answer.json()["errors"][0]["message"]
+
+
+def test_allowed_formats_hold_for_iiif(make_server):
+    with make_server(options={"allowed_formats": ["png"]}).client() as http:
+        assert http.get("/iiif/3/gradient.png/full/50,/0/default.png").status_code == 200
+        refused = http.get("/iiif/3/gradient.png/full/50,/0/default.jpg")
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["errors"][0]["param"] == "format"

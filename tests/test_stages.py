@@ -8,6 +8,8 @@ a synthetic gradient whose every pixel differs.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import images as synth
 import pytest
 import pyvips
@@ -15,7 +17,7 @@ import pyvips
 from fitter import engine
 from fitter.celery_app import message_of, plan_of
 from fitter.engine import geometry
-from fitter.errors import InvalidRequest
+from fitter.errors import GatewayTimeout, InvalidRequest
 from fitter.models import SourceInfo
 from fitter.pipeline import Target
 from fitter.plan import (
@@ -261,6 +263,10 @@ def test_every_stage_is_in_the_key() -> None:
     ]
     keys = {variant_key(p, resolve_output(p, PNG_INFO, None), "v") for p in variants}
     assert len(keys) == len(variants)
+    # An argument holding a comma is one argument, not two.
+    glued = plan(mode=Mode.KEEP, filters=(Filter("watermark", ("m.png,0", 0, 0, 0)),))
+    apart = plan(mode=Mode.KEEP, filters=(Filter("watermark", ("m.png", 0, 0, 0, 0)),))
+    assert glued.operations() != apart.operations()
     # Cache-Control alone does not make another variant.
     same = plan(mode=Mode.RESIZE, width=100, height=100, max_age=5)
     assert variant_key(same, resolve_output(same, PNG_INFO, None), "v") == variant_key(
@@ -300,3 +306,72 @@ def test_a_plan_crosses_to_a_worker_whole() -> None:
     output = resolve_output(full, PNG_INFO, None)
     target = Target(full, output, PNG_INFO, "k", "k.webp")
     assert plan_of(message_of(target)) == full
+
+
+# --- animations, deadlines, other sources ------------------------------------------------------
+
+ANIMATION = synth.animation(120, 90, 3)
+ANIMATION_INFO = SourceInfo(format="gif", width=120, height=90, frames=3)
+
+
+def solid(width: int, height: int, rgb: list[int]) -> pyvips.Image:
+    return pyvips.Image.black(width, height, bands=3).new_from_image(rgb).cast("uchar")
+
+
+def render_animation(plan: Plan) -> pyvips.Image:
+    output = resolve_output(plan, ANIMATION_INFO, None)
+    data = engine.render(plan, output, ANIMATION.gifsave_buffer(), ANIMATION_INFO, LIMIT).data
+    return synth.load(data, animated=True)
+
+
+def test_filters_run_on_each_frame_of_an_animation() -> None:
+    base = Plan(path="a.gif", mode=Mode.KEEP, format=ImageFormat.GIF)
+    half = render_animation(replace(base, filters=(Filter("proportion", (0.5,)),)))
+    assert (half.width, half.get("page-height"), synth.frames(half)) == (60, 45, 3)
+    padded = render_animation(replace(base, filters=(Filter("fill", ("ff0000ff", 140, 100)),)))
+    assert (padded.width, padded.get("page-height"), synth.frames(padded)) == (140, 100, 3)
+    # Every frame is padded: the band above each frame's picture is the fill's red.
+    for frame in range(3):
+        assert at(padded, 70, frame * 100 + 2) == [255, 0, 0]
+    rounded = render_animation(replace(base, filters=(Filter("round_corner", (20, 0, 0, 255)),)))
+    for frame in range(3):
+        assert at(rounded, 0, frame * 90) == [0, 0, 255]
+        assert at(rounded, 119, frame * 90 + 89) == [0, 0, 255]
+
+
+def test_a_repeated_watermark_is_one_layer() -> None:
+    """2,500 copies of a small mark: one tiled layer, not 2,500 libvips operations."""
+    big = solid(1000, 1000, [40, 40, 40]).pngsave_buffer()
+    info = SourceInfo(format="png", width=1000, height=1000)
+    mark = solid(20, 20, [0, 255, 0]).pngsave_buffer()
+    step = Filter("watermark", ("m.png", "repeat", "repeat", 0))
+    marked = Plan(path="b.png", mode=Mode.KEEP, filters=(step,), format=ImageFormat.PNG)
+    output = resolve_output(marked, info, None)
+    rendered = engine.render(marked, output, big, info, LIMIT, None, {"m.png": mark})
+    image = synth.load(rendered.data)
+    assert at(image, 0, 0) == [0, 255, 0]
+    assert at(image, 999, 999) == [0, 255, 0]
+
+
+def test_max_bytes_is_held_to_the_processing_deadline() -> None:
+    noise = pyvips.Image.gaussnoise(1500, 1500, sigma=60, mean=128).cast("uchar")
+    photo = noise.bandjoin([noise, noise]).copy(interpretation="srgb").pngsave_buffer()
+    info = SourceInfo(format="png", width=1500, height=1500)
+    limited = Plan(path="n.png", mode=Mode.KEEP, format=ImageFormat.AVIF, max_bytes=100)
+    output = resolve_output(limited, info, None)
+    with pytest.raises(GatewayTimeout):
+        engine.render(limited, output, photo, info, LIMIT, 0.05)
+
+
+def test_focus_counts_from_the_source_after_a_trim() -> None:
+    """A focal point is in the source's pixels: a trim before the crop does not move it."""
+    inner = synth.gradient(200, 100)
+    framed = inner.embed(30, 10, 260, 120, extend="white").pngsave_buffer()
+    info = SourceInfo(format="png", width=260, height=120)
+    # The point is at the middle of the trimmed picture: the crop is centred there.
+    image = render(
+        plan(trim=Trim(), mode=Mode.RESIZE, width=50, height=100, focus=(30 + 100, 60)),
+        framed,
+        info,
+    )
+    assert at(image, 0, 0) == at(inner, 75, 0)

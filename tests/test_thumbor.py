@@ -3,9 +3,12 @@ pixels, and the route's switches (off, unsafe, prefix) through the real server."
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import pyvips
 from conftest import ROOT, Server, fs_config, start_server, stop_server
@@ -13,8 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fitter.dialects import thumbor
-from fitter.engine import filters
+from fitter.engine import filters, geometry
+from fitter.engine.steps import Job
 from fitter.errors import InvalidRequest
+from fitter.models import SourceInfo
 from fitter.plan import (
     ORIGINAL,
     Corner,
@@ -24,6 +29,8 @@ from fitter.plan import (
     Gravity,
     ImageFormat,
     Mode,
+    Output,
+    Plan,
     Region,
     Trim,
     Unit,
@@ -210,7 +217,7 @@ def test_output_filters() -> None:
 
 
 def test_pixel_filters_keep_url_order() -> None:
-    got = plan("unsafe/filters:brightness(10):grayscale():blur(200,2)/a.jpg")
+    got = plan("unsafe/filters:brightness(10):grayscale():blur(150,2)/a.jpg")
     assert got.filters == (
         Filter("brightness", (10,)),
         Filter("grayscale", ()),
@@ -238,6 +245,14 @@ def test_image_may_be_an_encoded_url() -> None:
     assert got.path == "http://example.com/a.jpg"
 
 
+def test_a_decoded_text_is_read_as_it_is() -> None:
+    """The decoded form a signature covered is not decoded a second time."""
+    assert thumbor.parse("unsafe/a%20b.jpg").path == "a b.jpg"
+    assert thumbor.parse("unsafe/a%20b.jpg", decoded=True).path == "a%20b.jpg"
+    with pytest.raises(InvalidRequest):
+        thumbor.parse("unsafe/filters:quality(%2050)/a.jpg", decoded=True)
+
+
 def test_equal_spellings_give_equal_plans() -> None:
     assert plan("unsafe/center/middle/a.jpg") == plan("unsafe/a.jpg")
     assert plan("unsafe/filters:quality(%2050)/a.jpg") == plan("unsafe/filters:quality(50)/a.jpg")
@@ -261,6 +276,26 @@ def test_equal_spellings_give_equal_plans() -> None:
         ("unsafe/filters:colorize(1,2,3,ff0000)/a.jpg", "filters", "colorize"),
         ("unsafe/filters:watermark(../w.png,0,0,0)/a.jpg", "filters", "watermark"),
         ("unsafe/filters:watermark(w.png,0,0,101)/a.jpg", "filters", "watermark"),
+        ("unsafe/filters:watermark(w.png,101p,0,0)/a.jpg", "filters", "at most 100p"),
+        ("unsafe/filters:watermark(w.png,0,0,0,-10)/a.jpg", "filters", "1 to 100 or none"),
+        ("unsafe/filters:watermark(w.png,0,0,0,none,101)/a.jpg", "filters", "1 to 100"),
+        ("unsafe/filters:brightness(101)/a.jpg", "filters", "brightness: expects -100 to 100"),
+        ("unsafe/filters:contrast(-101)/a.jpg", "filters", "contrast: expects -100 to 100"),
+        ("unsafe/filters:rgb(0,0,101)/a.jpg", "filters", "rgb: expects -100 to 100"),
+        ("unsafe/filters:saturation(10.5)/a.jpg", "filters", "saturation: expects 0 to 10"),
+        ("unsafe/filters:saturation(-1)/a.jpg", "filters", "saturation: expects 0 to 10"),
+        ("unsafe/filters:blur(151)/a.jpg", "filters", "blur: expects 1 to 150"),
+        ("unsafe/filters:blur(5,151)/a.jpg", "filters", "blur: expects 0 to 150"),
+        ("unsafe/filters:sharpen(1,11,true)/a.jpg", "filters", "sharpen: expects 0 to 10"),
+        ("unsafe/filters:sharpen(-1,1,true)/a.jpg", "filters", "sharpen: expects 0 to 10"),
+        ("unsafe/filters:noise(101)/a.jpg", "filters", "noise: expects 0 to 100"),
+        ("unsafe/filters:round_corner(10,256,0,0)/a.jpg", "filters", "expects 0 to 255"),
+        ("unsafe/filters:convolution(1;1,16)/a.jpg", "filters", "expects 1 to 15"),
+        ("unsafe/filters:convolution(" + ";".join(["1"] * 16) + ",1)/a.jpg", "filters", "rows"),
+        ("unsafe/filters:quality(101)/a.jpg", "filters", "quality: expects 1 to 100"),
+        ("unsafe/filters:max_bytes(0)/a.jpg", "filters", "max_bytes: expects 1"),
+        ("unsafe/filters:" + "grayscale():" * 20 + "equalize()/a.jpg", "filters", "at most 20"),
+        ("unsafe/" + "a" * 8200 + ".jpg", "url", "longer than 8192"),
         ("unsafe/debug/a.jpg", "debug", "debug"),
         ("unsafe/../etc/passwd", "path", ".."),
         ("unsafe/", "path", "no image"),
@@ -270,6 +305,64 @@ def test_equal_spellings_give_equal_plans() -> None:
 def test_errors_name_the_part(text: str, param: str, words: str) -> None:
     found = problems(text)
     assert any(p == param and words in m for p, m in found), found
+
+
+# Every numeric slot of the grammar and of each filter, `N` standing for the number.
+NUMERIC_SLOTS = [
+    "unsafe/Nx10/a.png",
+    "unsafe/10xN/a.png",
+    "unsafe/-Nx-N/a.png",
+    "unsafe/Nx0:10x10/a.png",
+    "unsafe/0x0:NxN/a.png",
+    "unsafe/trim:N/a.png",
+    "unsafe/trim:bottom-right:N/a.png",
+    "unsafe/fit-in/NxN/filters:fill(red):upscale()/a.png",
+    "unsafe/filters:brightness(N)/a.png",
+    "unsafe/filters:contrast(N)/a.png",
+    "unsafe/filters:saturation(N)/a.png",
+    "unsafe/filters:rgb(N,N,N)/a.png",
+    "unsafe/filters:blur(N)/a.png",
+    "unsafe/filters:blur(1,N)/a.png",
+    "unsafe/filters:sharpen(N,N,true)/a.png",
+    "unsafe/filters:noise(N,N)/a.png",
+    "unsafe/filters:convolution(N;1;1,N)/a.png",
+    "unsafe/filters:convolution(1,N,true)/a.png",
+    "unsafe/filters:round_corner(N|N,N,N,N)/a.png",
+    "unsafe/filters:watermark(w.png,N,Np,N,N,N)/a.png",
+    "unsafe/filters:proportion(N)/a.png",
+    "unsafe/filters:quality(N)/a.png",
+    "unsafe/filters:max_bytes(N)/a.png",
+    "unsafe/filters:max_age(N)/a.png",
+    "unsafe/filters:rotate(N)/a.png",
+    "unsafe/100x100/filters:focal(NxN:NxN)/a.png",
+]
+ODD_NUMBERS = [
+    "9" * 4400,
+    "0" * 5000 + "1",
+    "-" + "9" * 4400,
+    "1." + "0" * 5000,
+    "1e999",
+    "999999999",
+    "0",
+    "-1",
+    "0.5",
+    "",
+]
+
+
+@given(
+    slot=st.sampled_from(NUMERIC_SLOTS),
+    number=st.one_of(
+        st.sampled_from(ODD_NUMBERS),
+        st.integers().map(str),
+        st.floats(allow_nan=False).map(str),
+        st.text("0123456789.-", max_size=12),
+    ),
+)
+def test_odd_numbers_are_a_plan_or_a_400(slot: str, number: str) -> None:
+    """No number, however long or odd, gets past the grammar to a ValueError (a 500)."""
+    with contextlib.suppress(InvalidRequest):
+        plan(slot.replace("N", number))
 
 
 def test_every_problem_at_once() -> None:
@@ -305,6 +398,10 @@ def test_signature_round_trip(key: str, path: str) -> None:
 def test_signature_over_the_decoded_path_is_accepted_too() -> None:
     signature = thumbor.sign("k", "300x200/my image.jpg")
     assert thumbor.verify("k", "300x200/my%20image.jpg", signature)
+    assert thumbor.signed_text("k", "300x200/my%20image.jpg", signature) == "300x200/my image.jpg"
+    raw = thumbor.sign("k", "300x200/my%20image.jpg")
+    assert thumbor.signed_text("k", "300x200/my%20image.jpg", raw) == "300x200/my%20image.jpg"
+    assert thumbor.signed_text("k", "300x200/my%20image.jpg", thumbor.sign("j", "x")) is None
 
 
 # ---- filters' pixels -------------------------------------------------------------------
@@ -315,8 +412,21 @@ def photo() -> pyvips.Image:
 
 
 def run(name: str, *args: object, image: pyvips.Image | None = None, extras=None):
+    """One filter on one image, as the engine's stages call it."""
     step = Filter(name, tuple(args))  # type: ignore[arg-type]
-    return filters.apply(image if image is not None else photo(), step, extras or {})
+    job = Job(
+        Plan(path="p.png", filters=(step,)),
+        Output(ImageFormat.PNG, None),
+        SourceInfo(format="png", width=1, height=1),
+        b"",
+        (8192, 8192),
+        extras or {},
+    )
+    return filters.apply(image if image is not None else photo(), step, job)
+
+
+def size_after(step: Filter, size: tuple[int, int]) -> tuple[int, int]:
+    return geometry.FILTER_SIZES[step.name](size, step.args)
 
 
 def edges(image: pyvips.Image) -> float:
@@ -384,9 +494,8 @@ def test_background_color_flattens_alpha() -> None:
 @pytest.mark.parametrize("how", ["ff0000ff", "00000000", "auto", "blur"])
 def test_fill_pads_to_the_box(how: str) -> None:
     small = photo().resize(0.25)  # 100x75
-    step = Filter("fill", (how, 120, 100, 0))
-    assert filters.size_after(step, (100, 75)) == (120, 100)
-    padded = filters.apply(small, step, {})
+    assert size_after(Filter("fill", (how, 120, 100, 0)), (100, 75)) == (120, 100)
+    padded = run("fill", how, 120, 100, 0, image=small)
     assert (padded.width, padded.height) == (120, 100)
     corner = padded.getpoint(0, 0)
     if how == "ff0000ff":
@@ -398,8 +507,8 @@ def test_fill_pads_to_the_box(how: str) -> None:
 
 def test_proportion_scales_rounding_down() -> None:
     step = Filter("proportion", (0.333,))
-    assert filters.size_after(step, (400, 300)) == (133, 99)
-    assert filters.size_after(Filter("proportion", (0.001,)), (400, 300)) == (400, 300)
+    assert size_after(step, (400, 300)) == (133, 99)
+    assert size_after(Filter("proportion", (0.001,)), (400, 300)) == (400, 300)
     scaled = filters.apply(photo(), step, {})
     assert (scaled.width, scaled.height) == (133, 99)
 
@@ -464,3 +573,99 @@ def test_unsafe_answers_with_cache_headers_and_etag(tmp_path: Path, sources: Pat
             assert meta.json()["thumbor"]["target"] == {"width": 150, "height": 200}
     finally:
         stop_server(server.process)
+
+
+@pytest.fixture(scope="module")
+def unsafe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """A client of one server taking unsafe URLs, shared by the tests that only read."""
+    work = tmp_path_factory.mktemp("unsafe")
+    config = fs_config(FIXTURE / "sources", work / "store", thumbor={"allow_unsafe": True})
+    server = start_server(config, work)
+    try:
+        with server.client() as http:
+            yield http
+    finally:
+        stop_server(server.process)
+
+
+def test_odd_numbers_never_make_a_500(unsafe: httpx.Client) -> None:
+    for slot in NUMERIC_SLOTS:
+        for number in ODD_NUMBERS:
+            url = "/" + slot.replace("N", number).replace("a.png", "landscape.jpg")
+            url = url.replace("w.png", "watermark.png")
+            assert unsafe.get(url).status_code < 500, url[:120]
+
+
+def test_filters_are_counted_and_the_url_measured(unsafe: httpx.Client) -> None:
+    """Hundreds of filters once crashed libvips, and with it the server."""
+
+    def filters(count: int) -> str:
+        return "/unsafe/filters:" + "brightness(1):" * (count - 1) + "grayscale()/landscape.jpg"
+
+    assert unsafe.get(filters(20)).status_code == 200
+    many = unsafe.get(filters(21))
+    assert many.status_code == 400
+    assert many.json()["errors"] == [
+        {"param": "filters", "message": "at most 20 filters in one URL (got 21)"}
+    ]
+    huge = unsafe.get(filters(900))
+    assert huge.status_code == 400 and huge.json()["errors"][0]["param"] == "url"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/unsafe/200x150/filters:sharpen(2,11,true)/landscape.jpg",
+        "/unsafe/200x150/filters:noise(150)/landscape.jpg",
+        "/unsafe/200x150/filters:blur(200)/landscape.jpg",
+        "/unsafe/200x150/filters:round_corner(20,300,0,0)/landscape.jpg",
+    ],
+)
+def test_values_libvips_would_ignore_are_400(unsafe: httpx.Client, url: str) -> None:
+    answer = unsafe.get(url)
+    assert answer.status_code == 400 and answer.json()["errors"][0]["param"] == "filters"
+
+
+def test_a_url_is_read_from_the_text_its_signature_covers(tmp_path: Path, sources: Path) -> None:
+    """A signature over the decoded `300x200/landscape.jpg` sent as `300x200%2Flandscape.jpg`
+    must not make the options part of the image path (the source `300x200/landscape.jpg`)."""
+    server = serve(tmp_path, sources, security_key="k3y")
+    try:
+        with server.client() as http:
+            signature = thumbor.sign("k3y", "300x200/landscape.jpg")
+            answer = http.get(f"/{signature}/300x200%2Flandscape.jpg")
+            assert answer.status_code == 200, answer.text
+            image = pyvips.Image.new_from_buffer(answer.content, "")
+            assert (image.width, image.height) == (300, 200)
+            encoded = thumbor.sign("k3y", "filters:quality(50)/landscape.jpg")
+            colon = http.get(f"/{encoded}/filters%3Aquality(50)%2Flandscape.jpg")
+            assert colon.status_code == 200, colon.text
+    finally:
+        stop_server(server.process)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"presets_only": True, "presets": {"small": {"width": 100}}},
+        {"allowed_sizes": ["100x100"]},
+    ],
+)
+def test_a_server_of_fixed_variants_has_no_thumbor_urls(make_server, options):
+    """thumbor URLs ask for any size: a server that serves fixed variants refuses them."""
+    server = make_server(thumbor={"allow_unsafe": True}, options=options)
+    with server.client() as http:
+        answer = http.get("/unsafe/100x100/gradient.png")
+        assert answer.status_code == 403, answer.text
+        assert "fixed variants only" in answer.json()["errors"][0]["message"]
+
+
+def test_allowed_formats_hold_for_thumbor_urls(make_server):
+    server = make_server(thumbor={"allow_unsafe": True}, options={"allowed_formats": ["png"]})
+    with server.client() as http:
+        assert http.get("/unsafe/50x0/filters:format(png)/gradient.png").status_code == 200
+        # As for fitter's own URLs, the original's format is `original` unless it is listed.
+        assert http.get("/unsafe/50x0/gradient.png").status_code == 400
+        refused = http.get("/unsafe/50x0/filters:format(webp)/gradient.png")
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["errors"][0]["param"] == "format"

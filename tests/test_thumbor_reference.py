@@ -38,7 +38,8 @@ class Answer:
     why: str = ""
 
 
-EMPTY_CROP = "an empty or outside crop is 400 on crop (thumbor ignores it)"
+EMPTY_CROP = "an empty crop is 400 on crop (thumbor ignores it)"
+OUTSIDE_CROP = "a crop outside the image is 400 on region (thumbor ignores it)"
 BAD_FILTER = "a malformed or unknown filter is 400 on filters (thumbor drops it)"
 DIFFERENT: dict[str, Answer] = {
     # URLs that are not thumbor URLs at all, and signatures.
@@ -54,10 +55,10 @@ DIFFERENT: dict[str, Answer] = {
     "/unsafe/filters:watermark(missing.png,10,10,0)/landscape.jpg": Answer(
         404, why="a missing watermark is 404 on its path"
     ),
-    # Empty crops.
+    # Empty crops, and crops outside the image.
     "/unsafe/100x100:100x200/landscape.jpg": Answer(400, why=EMPTY_CROP),
     "/unsafe/100x100:50x50/landscape.jpg": Answer(400, why=EMPTY_CROP),
-    "/unsafe/500x500:600x600/landscape.jpg": Answer(400, why=EMPTY_CROP),
+    "/unsafe/500x500:600x600/landscape.jpg": Answer(400, why=OUTSIDE_CROP),
     "/unsafe/debug/100x100/landscape.jpg": Answer(400, why="debug/ is not supported"),
     # thumbor's 500s.
     "/unsafe/origx0/landscape.jpg": Answer(200, (400, 300), "orig x derived: the source"),

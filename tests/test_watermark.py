@@ -50,3 +50,23 @@ def test_a_watermark_is_held_to_the_source_limits(make_server):
         assert "160000 pixels" in over.json()["errors"][0]["message"]
         gone = http.get(url(missing))
         assert gone.status_code == 404, gone.text
+
+
+def test_an_svg_watermark_is_rendered_from_memory(make_server):
+    """With SVG sources on, an SVG mark still cannot draw the files beside it: librsvg
+    resolves relative references only for a file it opens itself."""
+    server = make_server(thumbor={"allow_unsafe": True}, limits={"svg": True})
+    name = uuid.uuid4().hex[:8]
+    red = pyvips.Image.black(40, 40, bands=3).new_from_image([255, 0, 0]).cast("uchar")
+    red.pngsave(str(server.root / f"secret-{name}.png"))
+    (server.root / f"mark-{name}.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+        f' width="40" height="40"><image xlink:href="secret-{name}.png" width="40" height="40"/>'
+        "</svg>"
+    )
+    with server.client() as http:
+        answer = http.get(url(f"mark-{name}.svg"))
+        plain = http.get("/unsafe/filters:format(png)/gradient.png")
+    assert answer.status_code == 200, answer.text
+    marked, original = synth.load(answer.content), synth.load(plain.content)
+    assert marked.getpoint(20, 20)[:3] == original.getpoint(20, 20)[:3]

@@ -19,7 +19,6 @@ from urllib.parse import quote, unquote
 
 from fitter.dialects.native import parse_source_path
 from fitter.errors import InvalidRequest, Problem
-from fitter.paths import clean_path, is_url
 from fitter.plan import Direction, Filter, Fit, ImageFormat, Mode, Plan, Region, Unit
 
 Size = tuple[int, int]
@@ -132,24 +131,16 @@ def split_path(raw: str) -> Target:
     """
     parts = raw.split("/")
     if len(parts) >= 2 and parts[-1] == "info.json":
-        return Info(decode("/".join(parts[:-1])))
+        return Info(unquote("/".join(parts[:-1])))
     if len(parts) >= 5:
-        return Image(decode("/".join(parts[:-4])), *(unquote(p) for p in parts[-4:]))
-    return Base(decode(raw.rstrip("/")))
-
-
-def decode(raw: str) -> str:
-    """Percent-decoded as UTF-8; a byte that is not UTF-8 cannot name a file: a 404."""
-    return unquote(raw)
+        return Image(unquote("/".join(parts[:-4])), *(unquote(p) for p in parts[-4:]))
+    return Base(unquote(raw.rstrip("/")))
 
 
 def source_path(identifier: str) -> str:
     """The source path an identifier names: cleaned as fitter cleans every path, so `..`
     and control characters are a 400 naming `identifier`, never a look at the disk."""
-    if is_url(identifier):
-        # An http(s) source's identifiers are URLs; the native dialect's rules apply.
-        return parse_source_path(identifier)
-    return clean_path(identifier, "identifier")
+    return parse_source_path(identifier, "identifier")
 
 
 def encode_identifier(identifier: str) -> str:
@@ -348,7 +339,9 @@ def canonical_path(request: ImageRequest, source: Size, box: Box, size: Size, la
     """
     region = "full" if box == (0, 0, *source) else ",".join(str(v) for v in box)
     if request.version is Version.V3:
-        size_text = "max" if size == largest else f"{size[0]},{size[1]}"
+        # 3.0 writes `^` for any size above the region's, `^max` included.
+        caret = "^" if size[0] > box[2] or size[1] > box[3] else ""
+        size_text = caret + ("max" if size == largest else f"{size[0]},{size[1]}")
     elif size == (box[2], box[3]):
         size_text = "full"
     elif math.floor(box[3] * size[0] / box[2] + 0.5) == size[1]:

@@ -94,12 +94,13 @@ def choice(table: Mapping[str, Any]) -> Callable[[str], Any]:
     return parse
 
 
-def parse_source_path(text: str) -> str:
-    """`source_path` for callers outside a whole request, such as `/info`."""
+def parse_source_path(text: str, param: str = "path") -> str:
+    """`source_path` for callers outside the native query string (`/info`, the IIIF and
+    thumbor dialects): its reason as a 400 naming `param`."""
     try:
-        return source_path(text)
+        return source_path(text, param)
     except Invalid as error:
-        raise InvalidRequest.one("path", f"path {error}") from None
+        raise InvalidRequest.one(param, f"{param} {error}") from None
 
 
 def colour(text: str) -> tuple[int, int, int, int]:
@@ -109,14 +110,15 @@ def colour(text: str) -> tuple[int, int, int, int]:
         raise Invalid(str(error)) from None
 
 
-def source_path(text: str) -> str:
-    """A path below the source root, or an absolute http(s) URL for the http source."""
+def source_path(text: str, param: str = "path") -> str:
+    """A path below the source root, or an absolute http(s) URL for the http source;
+    a path's faults are a 400 naming `param`."""
     if is_url(text):
         if any(ord(c) < 33 for c in text):
             raise Invalid("URL may not contain spaces or control characters")
         # One spelling of a URL, so that equivalent URLs share their variants.
         return canonical_url(text)
-    return clean_path(text)
+    return clean_path(text, param)
 
 
 PARSERS: dict[str, Callable[[str], Any]] = {

@@ -6,15 +6,16 @@ Both are blocking and meant to run in the server's bounded thread pool.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyvips
 
+from fitter.engine.deadline import Deadline, Expired
 from fitter.engine.encode import encode
 from fitter.engine.load import detached, probe
-from fitter.engine.steps import Job, page_height, run
+from fitter.engine.pixels import page_height
+from fitter.engine.steps import Job, run
 from fitter.errors import GatewayTimeout, NotAnImage
 from fitter.models import Original, SourceInfo
 from fitter.plan import Output, Plan
@@ -62,28 +63,18 @@ def render(
 
     `extras` are the other sources the plan's filters read, by path (a watermark)."""
     original = detached(original, info.format)
-    job = Job(plan, output, info, original, limit, extras or {})
+    deadline = Deadline.after(seconds)
+    job = Job(plan, output, info, original, limit, extras or {}, deadline)
     try:
         # libvips is lazy: a corrupt source fails wherever pixels are first read, which
         # may be a smart crop's search as well as the final encode.
         image = run(job)
-        if seconds is not None:
-            stop_after(image, seconds)
-        data = encode(image, output)
+        deadline.watch(image)
+        data = encode(image, output, deadline)
+    except Expired:
+        raise GatewayTimeout(f"processing took longer than {seconds:g} s", "path") from None
     except pyvips.Error as error:
         if "killed" in str(error):
             raise GatewayTimeout(f"processing took longer than {seconds:g} s", "path") from None
         raise NotAnImage("the source could not be decoded", "path") from error
     return Rendered(data=data, width=image.width, height=page_height(image))
-
-
-def stop_after(image: pyvips.Image, seconds: float) -> None:
-    """Ask libvips to kill the computation of `image` once `seconds` have passed."""
-    deadline = time.monotonic() + seconds
-    image.set_progress(True)
-
-    def on_eval(computing: pyvips.Image, progress: object) -> None:
-        if time.monotonic() > deadline:
-            computing.set_kill(True)
-
-    image.signal_connect("eval", on_eval)

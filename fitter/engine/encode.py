@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyvips
 
+from fitter.engine.deadline import Deadline
 from fitter.plan import ImageFormat, Output
 
 # Strip EXIF, XMP and GPS: a resized photograph should not publish where it was taken.
@@ -13,18 +14,21 @@ KEEP_NOTHING = pyvips.enums.ForeignKeep.NONE
 AVIF_EFFORT = 2
 
 
-def encode(image: pyvips.Image, output: Output) -> bytes:
+def encode(image: pyvips.Image, output: Output, deadline: Deadline | None = None) -> bytes:
     """The encoded image; with `max_bytes`, at the highest quality that fits (or the
-    lowest, when none does), found by halving the range of qualities."""
+    lowest, when none does), found by halving the range of qualities. Formats without a
+    quality (png, gif) are encoded once, whatever their size."""
     if output.max_bytes is None or output.quality is None:
         return encode_at(image, output, output.quality)
     # Encoding more than once reads the pixels more than once: compute them once.
-    image = image.copy_memory()
+    deadline = deadline or Deadline()
+    image = deadline.in_memory(image)
     low, high = 1, output.quality
     best = encode_at(image, output, high)
     if len(best) <= output.max_bytes:
         return best
     while low < high:
+        deadline.check()
         middle = (low + high) // 2
         data = encode_at(image, output, middle)
         if len(data) <= output.max_bytes:

@@ -7,24 +7,29 @@ without alpha, and gives one back. Pixel values follow the intent of thumbor's f
 by ((100 + v) / 100)², saturation scales the distance from grey) without copying Pillow's
 arithmetic exactly.
 
-Filters that change the image's size also have a pure size function in `SIZES`, so the
-geometry knows every size before a pixel is read.
+Filters that change the image's size also have a pure size function in
+`geometry.FILTER_SIZES`, so every size is known before a pixel is read. Each filter runs
+on one frame at a time (the stages split animations).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pyvips
 
-from fitter.engine.load import open_image
+from fitter.engine.geometry import Size, fill_size, proportion_size
+from fitter.engine.load import open_any
+from fitter.engine.pixels import resized, to_srgb
 from fitter.models import Original
 from fitter.plan import Filter, FilterArg
 
-Size = tuple[int, int]
+if TYPE_CHECKING:
+    from fitter.engine.steps import Job
+
 Args = tuple[FilterArg, ...]
-# Other originals a filter reads, by source path (a watermark's image).
-Extras = Mapping[str, Original]
 # Rec. 601 luma: the grey a saturation change moves towards or away from.
 LUMA = (0.299, 0.587, 0.114)
 BLUR_SIGMA_MAX = 150.0
@@ -67,33 +72,33 @@ def colour_of(text: FilterArg) -> list[float]:
     return [float(int(value[i : i + 2], 16)) for i in range(0, 8, 2)]
 
 
-def grayscale(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
+def grayscale(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
     alpha = image.extract_band(image.bands - 1) if image.hasalpha() else None
     grey = image.colourspace("b-w")
     grey = grey.extract_band(0) if grey.bands > 1 else grey
     return grey.bandjoin(alpha) if alpha is not None else grey
 
 
-def bitonal(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
+def bitonal(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
     """Black or white only, split at mid-grey (IIIF's `bitonal` quality)."""
-    grey = grayscale(image, (), extras)
+    grey = grayscale(image, (), job)
     level = (grey.extract_band(0) > 127).ifthenelse(255, 0).cast("uchar")
     return level.copy(interpretation="b-w")
 
 
-def brightness(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
+def brightness(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
     """Shift every channel by `args[0]` percent of full scale (-100 to 100)."""
     shift = float(args[0]) * 255 / 100
     return on_colour(image, lambda c: c + shift)
 
 
-def contrast(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
+def contrast(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
     """Scale around mid-grey: -100 flattens to grey, 0 keeps, 100 is four times steeper."""
     factor = ((100 + float(args[0])) / 100) ** 2
     return on_colour(image, lambda c: (c - 128) * factor + 128)
 
 
-def saturation(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
+def saturation(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
     """Multiply each pixel's distance from its grey: 0 is grey, 1 keeps, 2 doubles."""
     factor = float(args[0])
 
@@ -107,13 +112,13 @@ def saturation(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
     return on_colour(image, change)
 
 
-def rgb(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
+def rgb(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
     """Shift red, green and blue each by its own percentage of full scale."""
     shifts = [float(a) * 255 / 100 for a in args[:3]]
     return on_colour(as_rgb(image), lambda c: c + shifts)
 
 
-def blur(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
+def blur(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
     """Gaussian blur; `args` are thumbor's radius and optional sigma (the radius if 0)."""
     radius = float(args[0])
     sigma = float(args[1]) if len(args) > 1 and float(args[1]) > 0 else radius
@@ -121,7 +126,7 @@ def blur(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
     return on_colour(image, lambda c: c.gaussblur(max(sigma, 0.1)))
 
 
-def sharpen(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
+def sharpen(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
     """Unsharp mask of `amount` at `radius` (libvips sharpens lightness only)."""
     amount, radius = float(args[0]), float(args[1])
 
@@ -133,7 +138,7 @@ def sharpen(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
     return on_colour(image, change)
 
 
-def noise(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
+def noise(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
     """Add Gaussian noise of `amount` percent of full scale, reproducible by `seed`."""
     amount = float(args[0]) * 255 / 100
     seed = int(args[1]) if len(args) > 1 else 0
@@ -148,13 +153,13 @@ def noise(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
     return on_colour(image, change)
 
 
-def equalize(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
+def equalize(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
     """Spread each channel's histogram over the whole range."""
     # Two passes (the histogram, then the mapping) over what may be a sequential image.
-    return on_colour(image.copy_memory(), lambda c: c.hist_equal())
+    return on_colour(job.deadline.in_memory(image), lambda c: c.hist_equal())
 
 
-def convolution(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
+def convolution(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
     """A custom kernel: `;`-separated numbers, row by row, `columns` wide, optionally
     divided by its sum."""
     values = [float(v) for v in str(args[0]).split(";")]
@@ -166,7 +171,7 @@ def convolution(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image
     return on_colour(image, lambda c: c.conv(mask, precision="float"))
 
 
-def round_corner(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
+def round_corner(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
     """Cut each corner to an ellipse of radii `a|b`: outside it the pixels become the
     colour (r, g, b), or transparent when the last argument is true."""
     radii = str(args[0]).split("|")
@@ -190,7 +195,7 @@ def round_corner(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Imag
     return outside.ifthenelse(fill, image).cast("uchar").copy(interpretation="srgb")
 
 
-def background_color(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
+def background_color(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
     """Lay the image on a plain colour: transparent parts take it (the size is kept)."""
     if not image.hasalpha():
         return image
@@ -198,14 +203,7 @@ def background_color(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.
     return as_rgb(image).flatten(background=[r, g, b]).cast("uchar").copy(interpretation="srgb")
 
 
-def fill_size(size: Size, args: Args) -> Size:
-    """The canvas of `fill`: the requested box (a 0 side: the image's own), never smaller
-    than the image."""
-    box_w, box_h = int(args[1]), int(args[2])
-    return max(box_w, size[0]), max(box_h, size[1])
-
-
-def fill(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
+def fill(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
     """Centre the image on a canvas of the requested box.
 
     `args`: how to fill (`rrggbbaa`, `auto` for the image's median colour, or `blur` for
@@ -216,12 +214,10 @@ def fill(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
     canvas_w, canvas_h = fill_size((image.width, image.height), args)
     # The image is read twice (for the colour or the blurred canvas, then pasted): the
     # size stage's result may only be readable once, in order.
-    image = with_alpha(image).copy_memory()
+    image = job.deadline.in_memory(with_alpha(image))
     left, top = (canvas_w - image.width) // 2, (canvas_h - image.height) // 2
     if how == "blur":
-        stretched = image.resize(canvas_w / image.width, vscale=canvas_h / image.height)
-        stretched = exact(stretched, canvas_w, canvas_h)
-        canvas = blur(stretched, (50,), extras)
+        canvas = blur(resized(image, (canvas_w, canvas_h)), (50,), job)
         colour_bands, alpha = split_alpha(canvas)
         canvas = join_alpha(colour_bands, alpha.new_from_image(255), "srgb")
     else:
@@ -238,38 +234,19 @@ def median_colour(image: pyvips.Image) -> list[float]:
     return [float(colour.extract_band(i).percent(50)) for i in range(3)] + [255.0]
 
 
-def proportion_size(size: Size, args: Args) -> Size:
-    """thumbor's `proportion`: both sides times the factor, rounded down; an image that
-    would lose a side stays as it is."""
-    factor = float(args[0])
-    width, height = int(size[0] * factor), int(size[1] * factor)
-    return (width, height) if width >= 1 and height >= 1 else size
+def proportion(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
+    size = proportion_size((image.width, image.height), args)
+    return image if size == (image.width, image.height) else resized(image, size)
 
 
-def proportion(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
-    width, height = proportion_size((image.width, image.height), args)
-    if (width, height) == (image.width, image.height):
-        return image
-    scaled = image.resize(width / image.width, vscale=height / image.height)
-    return exact(scaled, width, height)
-
-
-def exact(image: pyvips.Image, width: int, height: int) -> pyvips.Image:
-    """libvips may round a resize one pixel off the size the geometry promised."""
-    if (image.width, image.height) == (width, height):
-        return image
-    image = image.extract_area(0, 0, min(width, image.width), min(height, image.height))
-    return image.embed(0, 0, width, height, extend="copy")
-
-
-def watermark(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
+def watermark(image: pyvips.Image, args: Args, job: Job) -> pyvips.Image:
     """Lay another source over the image.
 
     `args`: its source path, x and y (pixels, negative from the right or bottom, `Np`
     for percent, `center`, or `repeat` to tile), its transparency in percent, and
     optionally the largest share of the image's width and height it may cover.
     """
-    mark = load_extra(extras[str(args[0])])
+    mark = load_extra(job.extras[str(args[0])])
     mark = with_alpha(as_rgb(mark))
     transparency = float(args[3]) if len(args) > 3 else 0.0
     if transparency:
@@ -281,15 +258,26 @@ def watermark(image: pyvips.Image, args: Args, extras: Extras) -> pyvips.Image:
         size = watermark_size(
             (image.width, image.height), (mark.width, mark.height), width_share, height_share
         )
-        mark = exact(mark.resize(size[0] / mark.width, vscale=size[1] / mark.height), *size)
-    xs = positions(str(args[1]), image.width, mark.width)
-    ys = positions(str(args[2]), image.height, mark.height)
+        mark = resized(mark, size)
     base = with_alpha(as_rgb(image))
-    for top in ys:
-        for left in xs:
-            base = base.composite2(mark, "over", x=left, y=top)
-    base = base.cast("uchar").copy(interpretation="srgb")
+    if "repeat" in (str(args[1]), str(args[2])):
+        # One layer of copies, laid once: thousands of small marks would each be an
+        # operation in libvips' pipeline.
+        mark = tiled(mark, base, str(args[1]) == "repeat", str(args[2]) == "repeat")
+    left = positions(str(args[1]), image.width, mark.width)
+    top = positions(str(args[2]), image.height, mark.height)
+    base = base.composite2(mark, "over", x=left, y=top).cast("uchar").copy(interpretation="srgb")
     return base if image.hasalpha() else base.flatten().cast("uchar")
+
+
+def tiled(mark: pyvips.Image, base: pyvips.Image, across: bool, down: bool) -> pyvips.Image:
+    """The mark repeated over the base's width, height or both (and cut to it)."""
+    times_x = math.ceil(base.width / mark.width) if across else 1
+    times_y = math.ceil(base.height / mark.height) if down else 1
+    layer = mark.replicate(times_x, times_y)
+    width = base.width if across else mark.width
+    height = base.height if down else mark.height
+    return layer.crop(0, 0, width, height)
 
 
 def ratio(value: FilterArg) -> float | None:
@@ -310,32 +298,29 @@ def watermark_size(
     return max(1, round(mark[0] * scale)), max(1, round(mark[1] * scale))
 
 
-def positions(spec: str, outer: int, inner: int) -> list[int]:
-    """Where the mark's copies start along one axis."""
+def positions(spec: str, outer: int, inner: int) -> int:
+    """Where the mark starts along one axis (a repeated mark is laid from 0)."""
     if spec == "repeat":
-        return list(range(0, max(outer, 1), max(inner, 1)))
+        return 0
     if spec == "center":
-        return [(outer - inner) // 2]
+        return (outer - inner) // 2
     if spec.endswith("p"):
         value = round(outer * abs(int(spec[:-1])) / 100)
         offset = -value if spec.startswith("-") else value
     else:
         offset = int(spec)
     if spec.startswith("-"):
-        return [outer - inner + offset]
-    return [offset]
+        return outer - inner + offset
+    return offset
 
 
 def load_extra(original: Original) -> pyvips.Image:
     """Another source, upright and 8-bit sRGB, opened as strictly as the original (its
     header was checked against the limits with the original's)."""
-    loaded = open_image(original).autorot()
-    if loaded.interpretation not in ("srgb", "b-w") or loaded.format != "uchar":
-        loaded = loaded.colourspace("srgb").cast("uchar")
-    return loaded.copy_memory()
+    return to_srgb(open_any(original).autorot()).copy_memory()
 
 
-FILTERS: dict[str, Callable[[pyvips.Image, Args, Extras], pyvips.Image]] = {
+FILTERS: dict[str, Callable[[pyvips.Image, Args, Job], pyvips.Image]] = {
     "grayscale": grayscale,
     "bitonal": bitonal,
     "brightness": brightness,
@@ -353,17 +338,7 @@ FILTERS: dict[str, Callable[[pyvips.Image, Args, Extras], pyvips.Image]] = {
     "proportion": proportion,
     "watermark": watermark,
 }
-# Filters that change the image's size, as pure functions of the size they get.
-SIZES: dict[str, Callable[[Size, Args], Size]] = {
-    "fill": fill_size,
-    "proportion": proportion_size,
-}
 
 
-def apply(image: pyvips.Image, step: Filter, extras: Extras) -> pyvips.Image:
-    return FILTERS[step.name](image, step.args, extras)
-
-
-def size_after(step: Filter, size: Size) -> Size:
-    resize = SIZES.get(step.name)
-    return resize(size, step.args) if resize else size
+def apply(image: pyvips.Image, step: Filter, job: Job) -> pyvips.Image:
+    return FILTERS[step.name](image, step.args, job)

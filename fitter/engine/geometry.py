@@ -7,12 +7,12 @@ plain numbers, and so the engine knows every size before it decodes anything.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from fitter.engine import filters
 from fitter.errors import InvalidRequest, Problem
 from fitter.models import SourceInfo
-from fitter.plan import Fit, Gravity, Mode, Plan, Region, Unit
+from fitter.plan import FilterArg, Fit, Gravity, Mode, Plan, Region, Unit
 
 Size = tuple[int, int]
 Box = tuple[int, int, int, int]
@@ -62,7 +62,7 @@ def resize_geometry(
         box = (width, round_half_up(src_h * width / src_w))
     else:
         box = (round_half_up(src_w * height / src_h), height)
-    check_box(box, limit, derived="height" if width and not height else "width")
+    check_box(box, limit, derived="" if width and height else "height" if width else "width")
     if not (width and height):
         scale = box[0] / src_w if width else box[1] / src_h
         if upscale or scale <= 1:
@@ -170,7 +170,8 @@ def output_size(plan: Plan, info: SourceInfo, limit: Size) -> Size:
     if plan.degree % 360:
         size, what = rotated_size(size, plan.degree), "the rotated image"
     for step in plan.filters:
-        size = filters.size_after(step, size)
+        resize = FILTER_SIZES.get(step.name)
+        size = resize(size, step.args) if resize else size
     check_box(size, limit, derived="", why=what)
     return size
 
@@ -200,3 +201,25 @@ def focus_offset(outer: Size, inner: Size, point: tuple[float, float]) -> tuple[
     left = min(max(0, math.floor(point[0] - inner[0] / 2 + 0.5)), outer[0] - inner[0])
     top = min(max(0, math.floor(point[1] - inner[1] / 2 + 0.5)), outer[1] - inner[1])
     return left, top
+
+
+def fill_size(size: Size, args: tuple[FilterArg, ...]) -> Size:
+    """The canvas of the `fill` filter: the requested box (a 0 side: the image's own),
+    never smaller than the image."""
+    box_w, box_h = int(args[1]), int(args[2])
+    return max(box_w, size[0]), max(box_h, size[1])
+
+
+def proportion_size(size: Size, args: tuple[FilterArg, ...]) -> Size:
+    """thumbor's `proportion`: both sides times the factor, rounded down; an image that
+    would lose a side stays as it is."""
+    factor = float(args[0])
+    width, height = int(size[0] * factor), int(size[1] * factor)
+    return (width, height) if width >= 1 and height >= 1 else size
+
+
+# The filters that change the image's size, as pure functions of the size they get.
+FILTER_SIZES: dict[str, Callable[[Size, tuple[FilterArg, ...]], Size]] = {
+    "fill": fill_size,
+    "proportion": proportion_size,
+}

@@ -75,7 +75,9 @@ def shrunk_jpeg(original: Original, info: SourceInfo, size: tuple[int, int]):
 
 def shrunk_region(original: Original, box: tuple[int, int, int, int], size: tuple[int, int]):
     """A region of an unturned JPEG at exactly `size`, cut from a copy decoded at the
-    smallest scale that allows it: an IIIF tile of a large photograph decodes an eighth."""
+    smallest scale that allows it: an IIIF tile of a large photograph decodes an eighth.
+    The cut is on the smaller copy's pixel grid, so its edges may move by less than one
+    output pixel."""
     left, top, width, height = box
     shrink = jpeg_shrink(min(width / size[0], height / size[1]))
     image = load_jpeg(original, shrink, "sequential")
@@ -151,6 +153,13 @@ def probe(original: Original, enable_svg: bool = False) -> SourceInfo:
         orientation=orientation,
         bytes=size,
     )
+
+
+def open_any(original: Original):
+    """Another source than the one a Job is about (a watermark): the format is read from
+    its first bytes, and an SVG from memory, as for every original."""
+    head = original[:HEAD_BYTES] if isinstance(original, bytes) else read_head(original)
+    return open_image(detached(original, sniff(head) or ""))
 
 
 def read_head(path: Path) -> bytes:

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field, replace
 import pyvips
 
 from fitter.engine import filters, geometry
+from fitter.engine.deadline import Deadline
 from fitter.engine.load import open_image, shrunk, shrunk_region
+from fitter.engine.pixels import first_frame, page_height, per_frame, resized, to_srgb
 from fitter.models import Original, SourceInfo
 from fitter.plan import Corner, Direction, Gravity, Mode, Output, Plan, Trim, Unit
 
@@ -34,7 +36,9 @@ class Job:
     info: SourceInfo
     original: Original
     limit: tuple[int, int]
+    # Other sources the filters read, by path (a watermark's image).
     extras: Mapping[str, Original] = field(default_factory=dict)
+    deadline: Deadline = field(default_factory=Deadline)
 
     @property
     def animated(self) -> bool:
@@ -45,53 +49,75 @@ class Job:
         """Whether the size stage works on the whole source, and so may shrink on load."""
         return self.plan.trim is None and self.plan.region is None
 
+    def each_frame(self, image: pyvips.Image, operation: Callable[[pyvips.Image], pyvips.Image]):
+        return per_frame(image, operation, self.deadline)
+
+
+@dataclass(frozen=True)
+class Part:
+    """The trimmed region of the source, and where its corner was in the source."""
+
+    image: pyvips.Image
+    origin: tuple[int, int] = (0, 0)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.image.width, page_height(self.image)
+
 
 def run(job: Job) -> pyvips.Image:
     """Every stage of the plan in its fixed order, lazily: nothing is computed until the
-    caller encodes the result."""
+    caller encodes the result (but for what a step must see first, such as a search)."""
     plan = job.plan
     image = SIZE_STAGES[plan.mode](job)
     if plan.direction is not None:
-        image = per_frame(image, FLIPS[plan.direction])
+        image = job.each_frame(image, FLIPS[plan.direction])
     if plan.degree % 360:
         image = rotate(image, plan.degree % 360, job)
     for step in plan.filters:
-        image = filters.apply(image, step, job.extras)
+        image = job.each_frame(image, lambda frame, step=step: filters.apply(frame, step, job))
     return finish(image, job)
 
 
 def resize(job: Job) -> pyvips.Image:
     plan = job.plan
-    part = None if job.whole or shrinks_region(job) else cut(job)
-    box = geometry.region_box(plan.region, (job.info.width, job.info.height))
-    size = (box[2], box[3]) if part is None else (part.width, page_height(part))
+    if job.whole:
+        part = None
+        origin, size = (0, 0), (job.info.width, job.info.height)
+    elif shrinks_region(job):
+        part = None
+        box = geometry.region_box(plan.region, (job.info.width, job.info.height))
+        origin, size = (box[0], box[1]), (box[2], box[3])
+    else:
+        part = cut(job)
+        origin, size = part.origin, part.size
     geo = geometry.resize_geometry(
         size, plan.width, plan.height, plan.fit, plan.upscale, job.limit, plan.scale
     )
-    if job.whole:
+    if part is not None:
+        image = job.each_frame(part.image, lambda f: resized(f, geo.scaled))
+    elif job.whole:
         image = to_srgb(shrunk(job.original, job.info, geo.scaled, animated=job.animated))
-    elif part is None:
-        image = to_srgb(shrunk_region(job.original, box, geo.scaled))
     else:
-        image = per_frame(part, lambda f: scaled_to(f, geo.scaled))
+        image = to_srgb(shrunk_region(job.original, (*origin, *size), geo.scaled))
     if geo.crop and geo.crop != geo.scaled:
         if plan.focus is not None:
-            # The focal point, moved into the region and scaled as the image was.
+            # The focal point, moved into the part and scaled as the image was.
             point = (
-                (plan.focus[0] - box[0]) * geo.scaled[0] / size[0],
-                (plan.focus[1] - box[1]) * geo.scaled[1] / size[1],
+                (plan.focus[0] - origin[0]) * geo.scaled[0] / size[0],
+                (plan.focus[1] - origin[1]) * geo.scaled[1] / size[1],
             )
             left, top = geometry.focus_offset(geo.scaled, geo.crop, point)
         else:
             if plan.gravity in SEARCHES:
                 # A thumbnail streams once; the search reads it again, so keep it in memory.
-                image = image.copy_memory()
-            left, top, _, _ = window(image, geo.crop, plan.gravity)
-        image = per_frame(image, lambda f: f.extract_area(left, top, *geo.crop))
+                image = job.deadline.in_memory(image)
+            left, top, _, _ = window(image, geo.crop, plan.gravity, job.deadline)
+        image = job.each_frame(image, lambda f: f.extract_area(left, top, *geo.crop))
     if geo.canvas and geo.canvas != geo.scaled:
         image, fill = with_background(image, job)
         left, top = geometry.gravity_offset(geo.canvas, geo.scaled, plan.gravity)
-        image = per_frame(
+        image = job.each_frame(
             image, lambda f: f.embed(left, top, *geo.canvas, extend="background", background=fill)
         )
     return image
@@ -103,10 +129,6 @@ def shrinks_region(job: Job) -> bool:
     return job.plan.trim is None and info.format == "jpeg" and info.orientation == 1
 
 
-def scaled_to(image: pyvips.Image, size: tuple[int, int]) -> pyvips.Image:
-    return image.resize(size[0] / image.width, vscale=size[1] / image.height)
-
-
 def crop(job: Job) -> pyvips.Image:
     plan = job.plan
     image = part_or_whole(job)
@@ -114,8 +136,8 @@ def crop(job: Job) -> pyvips.Image:
         (image.width, page_height(image)), plan.x, plan.y, plan.width, plan.height, plan.gravity
     )
     if plan.x is None and plan.gravity in SEARCHES:
-        left, top, _, _ = window(image, (width, height), plan.gravity)
-    return per_frame(image, lambda f: f.extract_area(left, top, width, height))
+        left, top, _, _ = window(image, (width, height), plan.gravity, job.deadline)
+    return job.each_frame(image, lambda f: f.extract_area(left, top, width, height))
 
 
 def keep(job: Job) -> pyvips.Image:
@@ -123,8 +145,7 @@ def keep(job: Job) -> pyvips.Image:
 
 
 def part_or_whole(job: Job) -> pyvips.Image:
-    part = cut(job)
-    return upright(job) if part is None else part
+    return upright(job) if job.whole else cut(job).image
 
 
 SIZE_STAGES: dict[Mode, Callable[[Job], pyvips.Image]] = {
@@ -143,39 +164,38 @@ FLIPS: dict[Direction, Callable[[pyvips.Image], pyvips.Image]] = {
 def rotate(image: pyvips.Image, degree: float, job: Job) -> pyvips.Image:
     """Clockwise; a right angle turns exactly, any other grows the canvas and fills it."""
     if degree in ROTATIONS:
-        return per_frame(image, lambda f: f.rot(ROTATIONS[int(degree)]))
+        return job.each_frame(image, lambda f: f.rot(ROTATIONS[int(degree)]))
     image, fill = with_background(image, job)
-    return per_frame(image, lambda f: f.rotate(degree, background=fill))
+    return job.each_frame(image, lambda f: f.rotate(degree, background=fill))
 
 
-def cut(job: Job) -> pyvips.Image | None:
-    """The trimmed region of the upright source, or None when the plan takes it whole."""
+def cut(job: Job) -> Part:
+    """The trimmed region of the upright source (for a plan that has one or both)."""
     plan = job.plan
-    if job.whole:
-        return None
     image = upright(job)
-    region, size = plan.region, (image.width, page_height(image))
+    region, size, origin = plan.region, (image.width, page_height(image)), (0, 0)
     if plan.trim is not None:
-        box = trim_box(image, plan.trim)
-        image = per_frame(image, lambda f: f.extract_area(*box))
+        box = trim_box(image, plan.trim, job.deadline)
+        image = job.each_frame(image, lambda f: f.extract_area(*box))
         if region is not None and region.unit is Unit.PIXELS:
             # A region in pixels is in the source's coordinates, trimmed or not.
             region = replace(region, left=region.left - box[0], top=region.top - box[1])
-        size = (box[2], box[3])
+        size, origin = (box[2], box[3]), (box[0], box[1])
     if region is not None:
         left, top, width, height = geometry.region_box(region, size)
-        image = per_frame(image, lambda f: f.extract_area(left, top, width, height))
-    return image
+        image = job.each_frame(image, lambda f: f.extract_area(left, top, width, height))
+        origin = (origin[0] + left, origin[1] + top)
+    return Part(image, origin)
 
 
-def trim_box(image: pyvips.Image, trim: Trim) -> geometry.Box:
+def trim_box(image: pyvips.Image, trim: Trim, deadline: Deadline) -> geometry.Box:
     """What is left without the border that has the colour of the chosen corner.
 
     A pixel belongs to the picture when its distance from the corner's colour, over every
     band (alpha too), is more than the tolerance (thumbor's `trim`); an even image is kept
     whole.
     """
-    first = image.extract_area(0, 0, image.width, page_height(image)).copy_memory()
+    first = deadline.in_memory(first_frame(image))
     x = 0 if trim.corner is Corner.TOP_LEFT else first.width - 1
     y = 0 if trim.corner is Corner.TOP_LEFT else first.height - 1
     difference = first.cast("float") - first.getpoint(x, y)
@@ -194,23 +214,6 @@ def upright(job: Job) -> pyvips.Image:
     if not job.animated:
         image = image.autorot()
     return to_srgb(image)
-
-
-def to_srgb(image: pyvips.Image) -> pyvips.Image:
-    """8-bit sRGB (or 8-bit grey) whatever the source: CMYK, 16-bit, a foreign profile."""
-    interpretation = image.interpretation
-    if interpretation == "cmyk" or "icc-profile-data" in image.get_fields():
-        try:
-            image = image.icc_transform(
-                "srgb", embedded=True, input_profile="cmyk" if interpretation == "cmyk" else "srgb"
-            )
-        except pyvips.Error:
-            image = image.colourspace("srgb")
-    elif interpretation not in ("srgb", "b-w") or image.format != "uchar":
-        image = image.colourspace("b-w" if interpretation in ("b-w", "grey16") else "srgb")
-    if image.format != "uchar":
-        image = image.cast("uchar")
-    return image
 
 
 def finish(image: pyvips.Image, job: Job) -> pyvips.Image:
@@ -240,36 +243,12 @@ def as_colour(image: pyvips.Image) -> pyvips.Image:
     return image.colourspace("srgb") if image.interpretation == "b-w" else image
 
 
-def window(image: pyvips.Image, size: tuple[int, int], gravity: Gravity):
+def window(image: pyvips.Image, size: tuple[int, int], gravity: Gravity, deadline: Deadline):
     """Where a crop of `size` goes in the first frame: a compass point or libvips' search."""
-    frame_height = page_height(image)
-    outer = (image.width, frame_height)
+    outer = (image.width, page_height(image))
     if gravity not in SEARCHES:
         left, top = geometry.gravity_offset(outer, size, gravity)
         return left, top, size[0], size[1]
-    first = image.extract_area(0, 0, image.width, frame_height).copy_memory()
+    first = deadline.in_memory(first_frame(image))
     found = first.smartcrop(size[0], size[1], interesting=SEARCHES[gravity])
     return -found.xoffset, -found.yoffset, size[0], size[1]
-
-
-def page_height(image: pyvips.Image) -> int:
-    if "page-height" in image.get_fields():
-        height = image.get("page-height")
-        if 0 < height < image.height and image.height % height == 0:
-            return height
-    return image.height
-
-
-def per_frame(image: pyvips.Image, operation: Callable[[pyvips.Image], pyvips.Image]):
-    """Apply one operation to every frame of an animation (or to a still image once)."""
-    height = page_height(image)
-    if height == image.height:
-        return operation(image)
-    image = image.copy_memory()
-    frames = [
-        operation(image.extract_area(0, top, image.width, height))
-        for top in range(0, image.height, height)
-    ]
-    joined = pyvips.Image.arrayjoin(frames, across=1).copy()
-    joined.set_type(pyvips.GValue.gint_type, "page-height", frames[0].height)
-    return joined

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 
 from fitter.accept import media_weights
-from fitter.dialects import iiif
+from fitter.dialects import iiif, policy
 from fitter.dialects.iiif import Version
 from fitter.engine import geometry
 from fitter.errors import FitterError, InvalidRequest, NotFound, Problem
@@ -59,6 +59,7 @@ async def answer(request: Request, version: Version) -> Response:
     config = services(request).config
     if not config.iiif.serves(config.security):
         raise NotFound("the IIIF endpoints are off on this server (see iiif.enabled)", None)
+    policy.check_open(services(request).rules, "IIIF")
     target = iiif.split_path(rest_of(request, version))
     if not target.identifier:
         raise InvalidRequest.one("identifier", "identifier is missing")
@@ -87,6 +88,7 @@ async def image(request: Request, version: Version, target: iiif.Target) -> Resp
     if problems:
         raise InvalidRequest(problems)
     plan = iiif.resolve(parsed, source, box, size)
+    policy.check_format(plan, services(request).rules)
     response = await image_answer(request, plan)
     largest = geometry.resize_geometry(part, *limit, Fit.INSIDE, False, limit).output
     canonical = iiif.canonical_path(parsed, source, box, size, largest)

@@ -4,7 +4,8 @@ One plain route, registered last, whose path pattern only takes URLs that start 
 any prefix) with `unsafe` or a 28-character signature, so every other unknown path keeps
 fitter's usual 404. With neither `thumbor.security_key` nor `thumbor.allow_unsafe` set
 the dialect is off and its URLs are unknown paths too. The signature is checked before
-anything else is read from the URL, against the path exactly as the client sent it.
+anything else is read from the URL, against the path as the client sent it or else its
+percent-decoded form; the URL is then read from exactly the text that matched.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
-from fitter.dialects import thumbor
+from fitter.dialects import policy, thumbor
 from fitter.errors import Forbidden
 from fitter.plan import Plan
 from fitter.server.routes import READ, image_answer, services
@@ -62,18 +63,22 @@ def thumbor_text(request: Request, prefix: str) -> str:
     return text if "/" in text else text + "/"
 
 
-def check(request: Request, text: str) -> None:
-    """thumbor's rules, answered as fitter answers signatures: 403 with JSON."""
+def readable(request: Request, text: str) -> tuple[str, bool]:
+    """thumbor's rules, answered as fitter answers signatures (403 with JSON); then the
+    text to read the URL from, exactly as signed, and whether that is the decoded form."""
     settings = services(request).config.thumbor
     signature, rest = thumbor.split_signature(text)
     if signature is None:
         if not settings.allow_unsafe:
             raise Forbidden("unsafe URLs are not allowed here: sign them", "signature")
-        return
+        return text, False
     if settings.security_key is None:
         raise Forbidden("this server has no thumbor.security_key to check signatures", "signature")
-    if not thumbor.verify(settings.security_key.get_secret_value(), rest, signature):
+    key = settings.security_key.get_secret_value()
+    signed = thumbor.signed_text(key, rest, signature)
+    if signed is None:
         raise Forbidden("the signature does not match this URL", "signature")
+    return f"{signature}/{signed}", signed != rest
 
 
 async def handle(request: Request) -> Response:
@@ -81,15 +86,16 @@ async def handle(request: Request) -> Response:
     settings = services(request).config.thumbor
     if not settings.enabled:
         raise HTTPException(404)
-    text = thumbor_text(request, settings.prefix)
-    check(request, text)
-    url = thumbor.parse(text)
+    text, decoded = readable(request, thumbor_text(request, settings.prefix))
     app = services(request)
+    policy.check_open(app.rules, "thumbor")
+    url = thumbor.parse(text, decoded)
     source = None
     if thumbor.needs_source(url) or url.meta:
         info = await app.pipeline.info(url.path)
         source = (info.width, info.height)
     plan = thumbor.to_plan(url, source, app.config.options.default_format)
+    policy.check_format(plan, app.rules)
     if url.meta:
         return await meta(request, url, plan, source)
     return await image_answer(request, plan)

@@ -25,6 +25,7 @@ from fitter.dialects.thumbor.signing import (
     UNSAFE,
     sign,
     sign_path,
+    signed_text,
     split_signature,
     verify,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "parse",
     "sign",
     "sign_path",
+    "signed_text",
     "split_signature",
     "to_plan",
     "verify",

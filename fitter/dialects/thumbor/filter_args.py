@@ -3,7 +3,9 @@ into `Options`.
 
 Pixel filters are only checked and passed on in URL order (fitter.engine.filters runs
 them); the others (format, quality, focal, rotate, …) set the plan. An unknown,
-unsupported or malformed filter is a problem naming `filters`, never skipped.
+unsupported or malformed filter, or an argument outside the range the engine honours
+(libvips would otherwise clamp it or drop the operation without a word), is a problem
+naming `filters`, never skipped.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
 from fitter.colors import parse_color
-from fitter.dialects.native import FORMATS, Invalid, source_path
+from fitter.dialects.native import FORMATS, Invalid, parse_source_path
 from fitter.errors import InvalidRequest, Problem
 from fitter.plan import ORIGINAL, Filter, FilterArg, RequestedFormat
 
@@ -40,11 +42,15 @@ INTEGER = re.compile(r"-?[0-9]{1,9}")
 POSITIVE = re.compile(r"[0-9]{1,9}")
 DECIMAL = re.compile(r"-?(?:[0-9]{1,9}(?:\.[0-9]{0,9})?|\.[0-9]{1,9})")
 BOOLEAN = {"true": 1, "True": 1, "1": 1, "false": 0, "False": 0, "0": 0}
-POSITION = re.compile(r"-?[0-9]{1,9}p?|center|repeat")
-RATIO = re.compile(r"-?[0-9]{1,9}|none")
+POSITION = re.compile(r"(-?)([0-9]{1,9})(p?)|center|repeat")
 RADIUS = re.compile(r"[0-9]{1,9}(?:\|[0-9]{1,9})?")
-MATRIX = re.compile(r"-?[0-9]{1,9}(?:\.[0-9]*)?(?:;-?[0-9]{1,9}(?:\.[0-9]*)?)*")
+MATRIX = re.compile(r"-?[0-9]{1,9}(?:\.[0-9]{0,9})?(?:;-?[0-9]{1,9}(?:\.[0-9]{0,9})?)*")
 FOCAL = re.compile(r"([0-9]{1,9})x([0-9]{1,9}):([0-9]{1,9})x([0-9]{1,9})")
+# More than any thumbor URL uses; each filter is a pass over the pixels, and hundreds of
+# them exhaust libvips.
+MAX_FILTERS = 20
+# convolution's kernel: at most 15 by 15.
+MAX_KERNEL_SIDE = 15
 
 
 def integer(text: str) -> int:
@@ -69,6 +75,38 @@ def boolean(text: str) -> int:
     if text not in BOOLEAN:
         raise Invalid(f"expects true or false (got {text[:40]!r})")
     return BOOLEAN[text]
+
+
+def within(parse: Callable[[str], float], low: float, high: float) -> Callable[[str], float]:
+    """`parse`, refusing a value outside low..high (both included)."""
+
+    def parse_within(text: str) -> float:
+        value = parse(text)
+        if not low <= value <= high:
+            raise Invalid(f"expects {low} to {high} (got {text[:40]})")
+        return value
+
+    return parse_within
+
+
+def position(text: str) -> str:
+    """A watermark's x or y: pixels (negative from the far edge), `Np` percent of the
+    image (at most 100: further is off the image), `center` or `repeat`."""
+    found = POSITION.fullmatch(text)
+    if found is None:
+        raise Invalid(
+            f"expects a position such as 10, -10, 20p, center or repeat (got {text[:40]!r})"
+        )
+    if found.group(3) and int(found.group(2)) > 100:
+        raise Invalid(f"expects a percentage of at most 100p (got {text})")
+    return text
+
+
+def ratio(text: str) -> str:
+    """A watermark's largest share of the image's side, in percent, or `none`."""
+    if text != "none" and not (POSITIVE.fullmatch(text) and 1 <= int(text) <= 100):
+        raise Invalid(f"expects a percentage from 1 to 100 or none (got {text[:40]!r})")
+    return text
 
 
 def matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
@@ -113,42 +151,38 @@ def spec(*parsers: Callable[[str], FilterArg], required: int | None = None) -> S
     return Spec(parsers, len(parsers) if required is None else required)
 
 
+PERCENT = within(integer, -100, 100)  # a shift or scale by a percentage of full scale
+BYTE = within(positive, 0, 255)
 SPECS: dict[str, Spec] = {
     # Pixel filters, run by fitter.engine.filters in URL order.
     "grayscale": spec(),
-    "brightness": spec(integer),
-    "contrast": spec(integer),
-    "saturation": spec(decimal),
-    "rgb": spec(integer, integer, integer),
-    "blur": spec(matching(re.compile(r"0*[1-9][0-9]{0,8}"), "a radius ≥ 1"), decimal, required=1),
-    "sharpen": spec(decimal, decimal, boolean),
-    "noise": spec(positive, positive, required=1),
+    "brightness": spec(PERCENT),
+    "contrast": spec(PERCENT),
+    "saturation": spec(within(decimal, 0, 10)),
+    "rgb": spec(PERCENT, PERCENT, PERCENT),
+    # thumbor's largest radius is 150 (it clamps larger ones); the sigma 0 is the radius.
+    "blur": spec(within(positive, 1, 150), within(decimal, 0, 150), required=1),
+    # libvips' sharpen radius (its sigma) stops at 10: beyond, it sharpens at its default.
+    "sharpen": spec(within(decimal, 0, 10), within(decimal, 0, 10), boolean),
+    "noise": spec(within(positive, 0, 100), positive, required=1),
     "equalize": spec(),
     "convolution": spec(
         matching(MATRIX, "numbers separated by ;"),
-        matching(re.compile(r"0*[1-9][0-9]{0,8}"), "a column count ≥ 1"),
+        within(positive, 1, MAX_KERNEL_SIDE),
         boolean,
         required=2,
     ),
     "round_corner": spec(
-        matching(RADIUS, "a radius or a|b"), positive, positive, positive, boolean, required=4
+        matching(RADIUS, "a radius or a|b"), BYTE, BYTE, BYTE, boolean, required=4
     ),
-    "watermark": spec(
-        text,
-        matching(POSITION, "a position"),
-        matching(POSITION, "a position"),
-        positive,
-        matching(RATIO, "a percentage or none"),
-        matching(RATIO, "a percentage or none"),
-        required=4,
-    ),
+    "watermark": spec(text, position, position, within(positive, 0, 100), ratio, ratio, required=4),
     "background_color": spec(colour_word),
     "fill": spec(fill_word, boolean, required=1),
     "proportion": spec(decimal),
     # Filters that set the plan instead of touching pixels.
     "format": spec(text),
-    "quality": spec(positive),
-    "max_bytes": spec(positive),
+    "quality": spec(within(positive, 1, 100)),
+    "max_bytes": spec(within(positive, 1, 999_999_999)),
     "max_age": spec(positive),
     "strip_icc": spec(),
     "strip_exif": spec(),
@@ -194,7 +228,13 @@ def split_args(inside: str) -> list[str]:
 
 def parse_filters(text: str, problems: list[Problem]) -> Options:
     options = Options()
-    for piece in split_filters(text):
+    pieces = split_filters(text)
+    if len(pieces) > MAX_FILTERS:
+        problems.append(
+            Problem("filters", f"at most {MAX_FILTERS} filters in one URL (got {len(pieces)})")
+        )
+        return options
+    for piece in pieces:
         found = re.fullmatch(r"([a-z_]+)\((.*)\)", piece, re.DOTALL)
         name = found.group(1) if found else piece.split("(", 1)[0][:40]
         if found is None:
@@ -238,12 +278,8 @@ def apply_filter(options: Options, name: str, args: tuple[FilterArg, ...]) -> Op
             raise Invalid(f"expects one of {names} (got {str(args[0])[:40]!r})")
         return replace(options, format=chosen)
     if name == "quality":
-        if not 1 <= int(args[0]) <= 100:
-            raise Invalid(f"expects 1 to 100 (got {args[0]})")
         return replace(options, quality=int(args[0]))
     if name == "max_bytes":
-        if int(args[0]) < 1:
-            raise Invalid("expects at least 1 byte")
         return replace(options, max_bytes=int(args[0]))
     if name == "max_age":
         return replace(options, max_age=int(args[0]))
@@ -267,17 +303,14 @@ def apply_filter(options: Options, name: str, args: tuple[FilterArg, ...]) -> Op
         return replace(options, pixels=(*options.pixels, fill), background=background)
     if name == "proportion" and not 0 < float(args[0]) <= 1:
         raise Invalid(f"expects a factor above 0 and at most 1 (got {args[0]})")
-    if name == "blur":
-        args = (min(int(args[0]), 150), *args[1:])
-    if name == "round_corner":
-        args = (args[0], *(min(int(a), 255) for a in args[1:4]), *args[4:])
     if name == "watermark":
         args = (watermark_path(str(args[0])), *args[1:])
-        if int(args[3]) > 100:
-            raise Invalid(f"transparency is 0 to 100 (got {args[3]})")
     if name == "convolution":
-        if len(str(args[0]).split(";")) % int(args[1]):
+        cells = len(str(args[0]).split(";"))
+        if cells % int(args[1]):
             raise Invalid("the matrix does not fill whole rows of that many columns")
+        if cells > int(args[1]) * MAX_KERNEL_SIDE:
+            raise Invalid(f"the matrix has more than {MAX_KERNEL_SIDE} rows")
         args = (*args[:2], args[2] if len(args) > 2 else 1)
     return replace(options, pixels=(*options.pixels, Filter(name, args)))
 
@@ -294,8 +327,6 @@ def focal_box(value: str) -> tuple[int, int, int, int]:
 
 def watermark_path(value: str) -> str:
     try:
-        return source_path(unquote(value))
-    except Invalid as error:
-        raise Invalid(f"watermark image {error}") from None
+        return parse_source_path(unquote(value), "watermark image")
     except InvalidRequest as error:
-        raise Invalid(error.problems[0].message.replace("path", "watermark image")) from None
+        raise Invalid(error.problems[0].message) from None

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from fitter.dialects.native import Invalid, source_path
+from fitter.dialects.native import parse_source_path
 from fitter.dialects.thumbor.filter_args import Options, parse_filters
 from fitter.dialects.thumbor.signing import split_signature
 from fitter.errors import InvalidRequest, Problem
@@ -21,10 +21,10 @@ ORIG = -1  # a side written `orig`: the source's own
 OPTIONS = re.compile(
     r"(?:(?P<debug>debug)/)?"
     r"(?:(?P<meta>meta)/)?"
-    r"(?:(?P<trim>trim(?::(?:top-left|bottom-right))?(?::[0-9]+)?)/)?"
-    r"(?:(?P<crop>[0-9]+x[0-9]+:[0-9]+x[0-9]+)/)?"
+    r"(?:(?P<trim>trim(?::(?:top-left|bottom-right))?(?::[0-9]{1,9})?)/)?"
+    r"(?:(?P<crop>[0-9]{1,9}x[0-9]{1,9}:[0-9]{1,9}x[0-9]{1,9})/)?"
     r"(?:(?P<fit>(?:adaptive-)?(?:full-)?fit-in)/)?"
-    r"(?:(?P<hflip>-)?(?P<width>[0-9]+|orig)?x(?P<vflip>-)?(?P<height>[0-9]+|orig)?/)?"
+    r"(?:(?P<hflip>-)?(?P<width>[0-9]{1,9}|orig)?x(?P<vflip>-)?(?P<height>[0-9]{1,9}|orig)?/)?"
     r"(?:(?P<halign>left|right|center)/)?"
     r"(?:(?P<valign>top|bottom|middle)/)?"
     r"(?:(?P<smart>smart)/)?"
@@ -32,7 +32,12 @@ OPTIONS = re.compile(
     r"(?P<image>.+)",
     re.DOTALL,
 )
+# Numbers are at most 9 digits (Python's int() refuses more than 4300): a longer one does
+# not match, so its segment is read as part of the image path, like any unknown segment.
 MAX_SIDE = 99_999
+# Longer than any real thumbor URL (an encoded remote URL and a few filters), short
+# enough that no part of it can make the pixel work unbounded.
+MAX_URL = 8192
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,6 @@ class ThumborUrl:
 
     path: str
     signature: str | None = None  # None: an `unsafe` URL
-    signed: str = ""  # the text the signature covers
     meta: bool = False
     trim: Trim | None = None
     crop: tuple[int, int, int, int] | None = None  # left, top, right, bottom
@@ -58,21 +62,25 @@ class ThumborUrl:
     options: Options = field(default_factory=lambda: Options())
 
 
-def parse(text: str) -> ThumborUrl:
-    """A thumbor URL (as sent, percent-encoded, without the prefix) or InvalidRequest."""
+def parse(text: str, decoded: bool = False) -> ThumborUrl:
+    """A thumbor URL (without the prefix) or InvalidRequest.
+
+    `text` is as sent, percent-encoded, unless `decoded`: then it is the percent-decoded
+    form a signature covered, read as it is and not decoded again.
+    """
+    if len(text) > MAX_URL:
+        raise InvalidRequest.one("url", f"the URL is longer than {MAX_URL} characters")
     signature, rest = split_signature(text)
     found = OPTIONS.match(rest)
     if found is None:
         raise InvalidRequest.one("path", "the URL names no image")
     parts = found.groupdict()
+    decode = (lambda part: part) if decoded else unquote
     problems: list[Problem] = []
     if parts["debug"]:
         problems.append(Problem("debug", "debug/ (drawing focal points) is not supported"))
     try:
-        path = source_path(unquote(parts["image"]))
-    except Invalid as error:
-        problems.append(Problem("path", f"path {error}"))
-        path = ""
+        path = parse_source_path(decode(parts["image"]))
     except InvalidRequest as error:
         problems.extend(error.problems)
         path = ""
@@ -92,13 +100,12 @@ def parse(text: str) -> ThumborUrl:
     fit = parts["fit"] or ""
     options = Options()
     if parts["filters"]:
-        options = parse_filters(unquote(parts["filters"]), problems)
+        options = parse_filters(decode(parts["filters"]), problems)
     if problems:
         raise InvalidRequest(problems)
     return ThumborUrl(
         path=path,
         signature=signature,
-        signed=rest,
         meta=bool(parts["meta"]),
         trim=parse_trim(parts["trim"]),
         crop=crop,

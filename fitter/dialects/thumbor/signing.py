@@ -32,14 +32,23 @@ def sign_path(key: str, path: str) -> str:
     return f"/{sign(key, path)}/{path}"
 
 
-def verify(key: str, path: str, signature: str) -> bool:
-    """Whether `signature` signs `path`, compared in constant time. The path is tried as
-    sent and percent-decoded: signing libraries differ on which of the two they sign."""
+def signed_text(key: str, path: str, signature: str) -> str | None:
+    """The text `signature` signs, compared in constant time: `path` as sent, or else its
+    percent-decoded form (signing libraries differ on which of the two they sign); None
+    when it signs neither. The URL must then be read from exactly this text, so that an
+    encoded `/` or `:` cannot move a signed option into the image path."""
     given = signature.encode("utf-8", "surrogatepass")
-    matched = hmac.compare_digest(sign(key, path).encode(), given)
+    if hmac.compare_digest(sign(key, path).encode(), given):
+        return path
     decoded = unquote(path)
-    matched |= decoded != path and hmac.compare_digest(sign(key, decoded).encode(), given)
-    return matched
+    if decoded != path and hmac.compare_digest(sign(key, decoded).encode(), given):
+        return decoded
+    return None
+
+
+def verify(key: str, path: str, signature: str) -> bool:
+    """Whether `signature` signs `path` as sent or percent-decoded."""
+    return signed_text(key, path, signature) is not None
 
 
 def split_signature(text: str) -> tuple[str | None, str]:
