@@ -82,8 +82,13 @@ def thumbor_url(source: str, size: tuple[int, int] | None = None) -> str:
     return f"/unsafe/fit-in/{w}x{h}/filters:quality(80):format(jpeg)/{source}"
 
 
-def url_for(server: str, source: str, size: tuple[int, int] | None = None) -> str:
-    return (fitter_url if server == "fitter" else thumbor_url)(source, size)
+def url_for(
+    server: str, source: str, size: tuple[int, int] | None = None, fitter_form: str = "native"
+) -> str:
+    """thumbor's URL for thumbor; fitter's own `/image?…`, or with `fitter_form="thumbor"`
+    the very same thumbor URL (fitter answers those too, see docs/thumbor.md)."""
+    native = server == "fitter" and fitter_form == "native"
+    return (fitter_url if native else thumbor_url)(source, size)
 
 
 @contextmanager
@@ -113,11 +118,13 @@ def answer_shape(server: Server, path: str) -> dict[str, object]:
 # Uncached ---------------------------------------------------------------------------------
 
 
-def uncached_run(bench: Bench, setting: Setting, source: str) -> dict[str, object]:
+def uncached_run(
+    bench: Bench, setting: Setting, source: str, fitter_form: str = "native"
+) -> dict[str, object]:
     """Warm-up, then the measured run, every request a new variant; memory watched throughout."""
-    template = url_for(setting.server, source)
+    template = url_for(setting.server, source, fitter_form=fitter_form)
     with running(setting, bench) as server:
-        shape = answer_shape(server, url_for(setting.server, source, CHECK_BOX))
+        shape = answer_shape(server, url_for(setting.server, source, CHECK_BOX, fitter_form))
         with MemorySampler(server.process.pid) as memory:
             warm = load.distinct(bench.tools.wrk, server, template, bench.load, bench.warmup, 0)
             load.wait_quiet(server)
@@ -130,7 +137,8 @@ def uncached_run(bench: Bench, setting: Setting, source: str) -> dict[str, objec
                 )
             load.wait_quiet(server)
             after = counts(server, setting)
-    run = describe(setting, result, other) | {"answer": shape, "memory": memory.report()}
+    run = describe(setting, result, other) | {"url": template, "answer": shape}
+    run["memory"] = memory.report()
     run["uncached"] = uncached_proof(setting, result, before, after, bench.load)
     log(f"  {setting.server} {setting.label}: {result.per_second:.1f} req/s")
     return run
@@ -190,14 +198,21 @@ def describe(setting: Setting, result: WrkResult, other: load.OtherWork) -> dict
     }
 
 
-def uncached_case(bench: Bench, source: str) -> dict[str, object]:
-    runs = [uncached_run(bench, setting, source) for setting in settings(bench.cores)]
-    return {
+def uncached_case(
+    bench: Bench, source: str, fitter_form: str = "native", limits_from: str = ""
+) -> dict[str, object]:
+    """`limits_from` names the case whose in-process limits (same source) this one shares,
+    instead of measuring them again."""
+    runs = [uncached_run(bench, s, source, fitter_form) for s in settings(bench.cores)]
+    case: dict[str, object] = {
         "source": source,
+        "fitter_url": fitter_form,
         "connections": bench.load.connections,
         "runs": runs,
-        "limits": limits(bench, source),
     }
+    if limits_from:
+        return case | {"limits_from": limits_from}
+    return case | {"limits": limits(bench, source)}
 
 
 def limits(bench: Bench, source: str) -> dict[str, dict[str, float]]:

@@ -53,6 +53,11 @@ class Row:
     def met(self) -> bool:
         return self.proven and not self.too_few and all(check.met for check in self.checks)
 
+    @property
+    def has_target(self) -> bool:
+        """A row without checks only reports (its target and result say "—")."""
+        return bool(self.checks)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -70,7 +75,7 @@ class Row:
             "proven": self.proven,
             "too_few_answers": self.too_few,
             "checks": [check.as_json() for check in self.checks],
-            "met": self.met,
+            "met": self.met if self.has_target else None,
         }
 
 
@@ -119,45 +124,63 @@ def side(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def uncached_row(
-    id: str, title: str, case: Case, need_thumbor: str, need_ceiling: str = "", need_floor: str = ""
+    id: str,
+    title: str,
+    case: Case,
+    need_thumbor: str = "",
+    need_ceiling: str = "",
+    need_floor: str = "",
+    limits: dict[str, Any] | None = None,
 ) -> Row:
+    """`limits`: the in-process limits when the case shares another case's (`limits_from`);
+    without any, the ceiling and floor columns stay empty. No `need_*`: a row that reports."""
+    limits = case.get("limits", limits) or {}
     fitter, thumbor = best(case, "fitter"), best(case, "thumbor")
     f = fitter["load"]["per_second"]
-    ceiling = case["limits"]["ceiling"]["per_second"]
-    floor = case["limits"]["floor"]["per_second"]
+    ceiling = limits.get("ceiling", {}).get("per_second")
+    floor = limits.get("floor", {}).get("per_second")
     row = Row(id, title, "", side(fitter), side(thumbor))
     row.ratio = ratio(f, thumbor["load"]["per_second"])
     row.vs_ceiling = ratio(f, ceiling)
     row.vs_floor = ratio(f, floor)
-    row.checks.append(Check("fitter/thumbor", row.ratio, need_thumbor))
+    if need_thumbor:
+        row.checks.append(Check("fitter/thumbor", row.ratio, need_thumbor))
     if need_ceiling:
         row.checks.append(Check("fitter/libvips ceiling", row.vs_ceiling, need_ceiling))
     if need_floor:
         row.checks.append(Check("fitter/decode floor", row.vs_floor, need_floor))
-    row.target = "; ".join(target_text(check) for check in row.checks)
+    row.target = "; ".join(target_text(check) for check in row.checks) or "—"
     row.proven = all(run["uncached"]["proven"] for run in case["runs"])
     row.too_few = min(run["load"]["requests"] for run in case["runs"]) < MIN_ANSWERS
     row.rss = (fitter["memory"]["sum_vmhwm_mb"], thumbor["memory"]["sum_vmhwm_mb"])
-    row.note = f"libvips ceiling {ceiling:.1f}/s, libvips decode floor {floor:.1f}/s"
-    pillow = case["limits"].get("pillow_floor")
+    urls = {run["server"]: run.get("url") for run in (fitter, thumbor)}
+    if urls["fitter"] and urls["fitter"] == urls["thumbor"]:
+        row.note = f"both servers asked {urls['fitter']}; "
+    if ceiling is None or floor is None:
+        row.note += "no libvips limits measured in this run"
+    else:
+        row.note += f"libvips ceiling {ceiling:.1f}/s, libvips decode floor {floor:.1f}/s"
+    if "limits_from" in case and limits:
+        row.note += f" (the {case['limits_from']} case's, same source and work)"
+    pillow = limits.get("pillow_floor")
     if pillow:
         row.note += (
             f", Pillow (libjpeg-turbo) decode floor {pillow['per_second']:.1f}/s "
             f"(fitter/that {f / pillow['per_second']:.2f})"
         )
-    row.note += cpu_per_answer(fitter, thumbor, case)
+    row.note += cpu_per_answer(fitter, thumbor, limits)
     row.note += same_answers(fitter, thumbor) + problems(case)
     return row
 
 
-def cpu_per_answer(fitter: dict[str, Any], thumbor: dict[str, Any], case: Case) -> str:
+def cpu_per_answer(fitter: dict[str, Any], thumbor: dict[str, Any], limits: Case) -> str:
     """Server CPU time per answer against the in-process limits' CPU time per image."""
     f, t = fitter.get("server_cpu_ms_per_answer"), thumbor.get("server_cpu_ms_per_answer")
     if f is None or t is None:
         return ""
     text = f"; server CPU per answer: fitter {f:.1f} ms, thumbor {t:.1f} ms"
     for kind, name in (("ceiling", "libvips ceiling"), ("pillow_floor", "Pillow decode")):
-        measured = case["limits"].get(kind, {})
+        measured = limits.get(kind, {})
         if "cpu_ms_per_image" in measured:
             text += f", {name} {measured['cpu_ms_per_image']:.1f} ms"
     return text
@@ -266,6 +289,11 @@ def build_rows(cases: dict[str, Case], cores: int) -> list[Row]:
     if "jpeg" in cases:
         title = "uncached: 2560x1600 JPEG → fit inside ~200x300, JPEG q80"
         rows.append(uncached_row("jpeg", title, cases["jpeg"], ">= 1.05", ">= 0.9", ">= 0.85"))
+    if "thumbor-url" in cases:
+        # No target: it shows fitter answering an existing thumbor URL, next to thumbor.
+        title = "uncached: 2560x1600 JPEG, both asked thumbor's /unsafe/fit-in/… URL"
+        shared = cases.get(cases["thumbor-url"].get("limits_from", ""), {}).get("limits")
+        rows.append(uncached_row("thumbor-url", title, cases["thumbor-url"], limits=shared))
     if "png" in cases:
         title = "uncached: 2880x1800 PNG → 200x300"
         rows.append(uncached_row("png", title, cases["png"], ">= 2.0", ">= 0.9"))
@@ -324,7 +352,7 @@ def cells(row: Row) -> list[str]:
     if row.id == "memory" and row.rss:
         fitter_cell = f"{row.rss[0]:.0f} MB ({short(f['setting'])})"
         thumbor_cell = f"{row.rss[1]:.0f} MB ({short(t['setting'])})"
-    result = "met" if row.met else "MISSED"
+    result = ("met" if row.met else "MISSED") if row.has_target else "—"
     if row.too_few:
         result += " (too few answers: raise BENCH_SECONDS)"
     elif not row.proven:

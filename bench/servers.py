@@ -52,7 +52,8 @@ def free_port() -> int:
 
 
 def fitter_config(work: Path, images: Path) -> Path:
-    """fs source on the bench images, a fresh fs store, the in-memory cache."""
+    """fs source on the bench images, a fresh fs store, the in-memory cache, and thumbor's
+    `/unsafe/` URLs answered too (the `thumbor-url` case asks fitter those)."""
     store = work / "store"
     store.mkdir(parents=True)
     config = work / "fitter.yaml"
@@ -66,6 +67,8 @@ def fitter_config(work: Path, images: Path) -> Path:
         "  store:\n"
         "    type: fs\n"
         f"    location: {store}\n"
+        "thumbor:\n"
+        "  allow_unsafe: true\n"
     )
     return config
 

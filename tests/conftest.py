@@ -91,7 +91,10 @@ def start_server(
         cwd=workdir,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={k: v for k, v in os.environ.items() if not k.startswith("FITTER_")} | (env or {}),
+        # A server that dies in native code leaves its Python stack in server.log.
+        env={k: v for k, v in os.environ.items() if not k.startswith("FITTER_")}
+        | {"PYTHONFAULTHANDLER": "1"}
+        | (env or {}),
         preexec_fn=services.die_with_parent,
     )
     url = f"http://127.0.0.1:{port}"

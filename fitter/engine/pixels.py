@@ -7,8 +7,7 @@ from collections.abc import Callable
 import pyvips
 
 from fitter.engine.deadline import Deadline
-
-Size = tuple[int, int]
+from fitter.engine.geometry import Size
 
 
 def to_srgb(image: pyvips.Image) -> pyvips.Image:
