@@ -521,9 +521,9 @@ class Thumbor:
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
+    with socket.socket() as listener:
+        listener.bind((HOST, 0))
+        return listener.getsockname()[1]
 
 
 def config_text(name: str) -> str:
@@ -781,8 +781,9 @@ def sniff(body: bytes) -> str | None:
     return None
 
 
-def describe_image(body: bytes) -> dict:
-    image = pyvips.Image.new_from_buffer(body, "")
+def probe(image: pyvips.Image) -> dict[str, list[int]]:
+    """Five pixels that show where a crop was taken: near each corner, and the centre.
+    tests/test_thumbor_reference.py reads fitter's answers with this same function."""
     w, h = image.width, image.height
     points = {
         "top_left": (1, 1),
@@ -791,10 +792,17 @@ def describe_image(body: bytes) -> dict:
         "bottom_right": (w - 2, h - 2),
         "centre": (w // 2, h // 2),
     }
-    probe = {}
+    found = {}
     for name, (x, y) in points.items():
         x, y = min(max(x, 0), w - 1), min(max(y, 0), h - 1)
-        probe[name] = [round(v) for v in image.getpoint(x, y)]
+        found[name] = [round(v) for v in image.getpoint(x, y)]
+    return found
+
+
+def describe_image(body: bytes) -> dict:
+    image = pyvips.Image.new_from_buffer(body, "")
+    w, h = image.width, image.height
+    probe_pixels = probe(image)
     return {
         "width": w,
         "height": h,
@@ -802,7 +810,7 @@ def describe_image(body: bytes) -> dict:
         "has_alpha": bool(image.hasalpha()),
         "icc": bool(image.get_typeof("icc-profile-data")),
         "exif": bool(image.get_typeof("exif-data")),
-        "probe": probe,
+        "probe": probe_pixels,
     }
 
 
