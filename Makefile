@@ -39,13 +39,17 @@ serve: install
 testdata:
 	scripts/testdata.sh
 
-test: $(VENV)/.test-installed $(IIIF_VENV)/.installed testdata services
-	$(BIN)/ruff check fitter tests
+test: lint $(IIIF_VENV)/.installed testdata services
 	$(BIN)/pytest -q
 
+# The gates: style, strict types, the import contracts (pyproject.toml's
+# [tool.importlinter]) and the size limits of modules, functions and classes.
 lint: $(VENV)/.test-installed
-	$(BIN)/ruff check fitter tests
-	$(BIN)/ruff format --check fitter tests
+	$(BIN)/ruff check fitter tests scripts
+	$(BIN)/ruff format --check fitter tests scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/sizes.py fitter
 
 clean:
 	rm -rf $(VENV) $(IIIF_VENV) .testdata .pytest_cache store

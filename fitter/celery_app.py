@@ -1,8 +1,8 @@
 """Celery on a Redis broker: the queue between `/show` (or `fitter warm`) and the workers.
 
 The server side is `CeleryExecutor`: the same `submit` / `take_failure` / `close` as the
-in-process executor, so the routes do not know which one runs. Two small Redis keys per
-variant, both with an expiry, live beside the broker's queue:
+in-process executor (`fitter.service.executor`), so the service does not know which runs.
+Two small Redis keys per variant, both with an expiry, live beside the broker's queue:
 
 - `fitter:task:queued:<key>` — set with NX before a task is sent: a `/show` for a variant
   already queued sends nothing. The worker deletes it when the task is over. Its expiry
@@ -15,7 +15,7 @@ variant, both with an expiry, live beside the broker's queue:
 
 A task message carries the Plan's fields with the format and quality already resolved
 (`Plan.format` is not part of the key, only the resolved output is), so the worker's
-`Pipeline.locate` names the same variant without the client's Accept header.
+`Service.locate` names the same variant without the client's Accept header.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from pydantic import TypeAdapter
 
 from fitter.config import Tasks
 from fitter.errors import FitterError, Problem, Unavailable
-from fitter.pipeline import Target
 from fitter.plan import Plan
+from fitter.service import Target
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def failure_record(error: FitterError) -> bytes:
     ).encode()
 
 
-def failure_from(record: bytes) -> RecordedFailure:
+def failure_from(record: bytes | str) -> RecordedFailure:
     data = json.loads(record)
     problems = [Problem(p["param"], p["message"]) for p in data["problems"]]
     return RecordedFailure(data["status"], problems, data.get("headers") or {})

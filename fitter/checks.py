@@ -9,21 +9,25 @@ from fitter.dialects.native import preset_problems
 def check_config(config: Config) -> None:
     """What the models alone cannot see: presets are checked by the grammar that reads them."""
     problems = preset_problems(config.options.presets)
-    if config.options.enable_upload and config.storage.source.type == "http":
+    if config.options.enable_upload and config.storage.originals.type == "http":
         problems.append("options.enable_upload: an http source cannot take uploads")
     if problems:
         raise ConfigError(problems)
 
 
 def security_warnings(config: Config) -> list[str]:
-    """Settings that leave the server open to anyone's variants: fine locally, said at start."""
+    """What to say at start: settings that leave the server open to anyone's variants (fine
+    locally), and settings that do nothing."""
     security = config.security
+    warnings = []
+    if config.secret_key is not None:
+        warnings.append("secret_key is set but does nothing: signed URLs use security.key")
     if not security.key:
         return [
+            *warnings,
             "security.key is not set: anyone can make this server generate any variant "
-            "(set it to require signed URLs)"
+            "(set it to require signed URLs)",
         ]
-    warnings = []
     if security.allow_unsigned:
         warnings.append(
             "security.allow_unsigned is true: requests without sig are served "

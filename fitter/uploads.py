@@ -6,6 +6,7 @@ formats, pixel limits from the header) before a byte is written, and written ato
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from fitter import engine
 from fitter.errors import Conflict, InvalidRequest, NotAnImage, OverLimits, TooLarge
 from fitter.models import SourceInfo
 from fitter.paths import clean_path
-from fitter.pipeline import Pipeline
+from fitter.service import Service
 from fitter.storage import Store
 
 EXTENSIONS = {
@@ -35,9 +36,9 @@ class UploadRules:
 
 
 class Uploads:
-    def __init__(self, target: Store, pipeline: Pipeline, rules: UploadRules) -> None:
+    def __init__(self, target: Store, service: Service, rules: UploadRules) -> None:
         self.target = target
-        self.pipeline = pipeline
+        self.service = service
         self.rules = rules
 
     async def save(
@@ -46,16 +47,16 @@ class Uploads:
         """Check and keep one upload; the clean path it was kept under, and its header."""
         if len(data) > self.rules.max_bytes:
             raise TooLarge(f"the upload is over the limit of {self.rules.max_bytes} bytes", "file")
+        limits = self.service.originals.limits
         try:
-            info = await self.pipeline.run_blocking(
-                engine.probe, data, self.pipeline.settings.enable_svg
-            )
+            probe = functools.partial(engine.probe, size=len(data), enable_svg=limits.svg)
+            info = await self.service.pool.run(probe, data)
         except NotAnImage as error:
             raise NotAnImage(
                 error.problems[0].message.replace("source", "upload"), "file"
             ) from None
         pixels = info.width * info.height * info.frames
-        if pixels > self.pipeline.settings.max_source_pixels:
+        if pixels > limits.max_source_pixels:
             raise OverLimits(f"the upload has {pixels} pixels, over the limit", "file")
         name = self.name_for(data, info, path, filename)
         if not self.rules.overwrite and await self.target.exists(name):
@@ -75,7 +76,7 @@ class Uploads:
             digest = hashlib.sha256(data).hexdigest()[:20]
             name = f"uploads/{digest}.{EXTENSIONS.get(info.format, info.format)}"
         segments = name.split("/")
-        if any(s.startswith(".") for s in segments) or self.pipeline.is_variant_name(name):
+        if any(s.startswith(".") for s in segments) or self.service.naming.is_variant(name):
             raise InvalidRequest.one("path", "path may not be hidden or look like a variant name")
         return name
 

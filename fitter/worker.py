@@ -1,15 +1,15 @@
 """`fitter worker`: the Celery worker that generates what `/show` and `fitter warm` queue.
 
-Each worker process builds its own Services from the configuration, lazily, on its first
-task: nothing touches libvips before a prefork pool has forked its children. The Pipeline
-is asynchronous, so a process keeps one event loop on a thread of its own and each task
-thread hands its coroutine to it: one Redis pool, one store client, one engine pool bounded
-by `limits.concurrency`, whatever the number of task threads.
+Each worker process builds its own service from the configuration (`fitter.compose`),
+lazily, on its first task: nothing touches libvips before a prefork pool has forked its
+children. The service is asynchronous, so a process keeps one event loop on a thread of
+its own and each task thread hands its coroutine to it: one Redis pool, one store client,
+one image pool bounded by `limits.concurrency`, whatever the number of task threads.
 
-A task is idempotent: it names the variant with `Pipeline.locate`, does nothing when
-`lookup` finds it, and otherwise calls `generate` (single-flight across processes through
-the cache store's locks). Storage outages (`Unavailable`) are retried with exponential
-backoff; any other failure is recorded for the next `/show` and not retried.
+A task is idempotent: it names the variant with `Service.locate` and `ensure`s it, which
+does nothing when it exists (and generates it once across processes, through the cache
+store's locks, when it does not). Storage outages (`Unavailable`) are retried with
+exponential backoff; any other failure is recorded for the next `/show` and not retried.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ import redis
 from celery import Celery, Task
 
 from fitter import celery_app as queue
+from fitter.compose import Services, build_services
 from fitter.config import Config
 from fitter.errors import FitterError, Unavailable
-from fitter.pipeline import Pipeline
 from fitter.plan import Plan
+from fitter.service import Service
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,22 +42,20 @@ class Runtime:
     """One per worker process: an event loop thread and the Services built on it."""
 
     def __init__(self, config: Config) -> None:
-        from fitter.server.services import build_services
-
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
         thread = threading.Thread(target=self.loop.run_forever, name="fitter-loop", daemon=True)
         thread.start()
 
-        async def build() -> Any:
+        async def build() -> Services:
             return build_services(config)
 
         self.services = self.run(build())
         self.redis = queue.redis_client(config.tasks)
 
     @property
-    def pipeline(self) -> Pipeline:
-        return self.services.pipeline
+    def service(self) -> Service:
+        return self.services.service
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(work, self.loop).result()
@@ -75,19 +74,17 @@ def runtime_for(config: Config) -> Runtime:
         return _runtime
 
 
-async def produce(pipeline: Pipeline, plan: Plan, key: str) -> str:
-    target = await pipeline.locate(plan)
+async def produce(service: Service, plan: Plan, key: str) -> str:
+    target = await service.locate(plan)
     if target.key != key:
         # The original changed since the task was sent: the next request names the new one.
         return "stale"
-    if await pipeline.lookup(target) is not None:
-        return "present"
-    await pipeline.generate(target)
-    return "generated"
+    found = await service.ensure(target, with_data=False)
+    return "generated" if found.layer == "miss" else "present"
 
 
 def backoff(retries: int) -> int:
-    return min(2**retries, 60)
+    return int(min(2**retries, 60))
 
 
 def run_task(task: Task, config: Config, message: dict[str, Any]) -> str:
@@ -95,7 +92,7 @@ def run_task(task: Task, config: Config, message: dict[str, Any]) -> str:
     runtime = runtime_for(config)
     outcome = "failed"
     try:
-        outcome = runtime.run(produce(runtime.pipeline, queue.plan_of(message), key))
+        outcome = runtime.run(produce(runtime.service, queue.plan_of(message), key))
     except Unavailable as error:
         if task.request.retries < config.tasks.max_retries:
             log.warning("%s: %s; retrying", key, error)
@@ -123,7 +120,10 @@ def record(runtime: Runtime, config: Config, key: str, error: FitterError) -> No
 def make_worker_app(config: Config) -> Celery:
     app = queue.make_celery(config.tasks)
 
-    @app.task(name=queue.TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)
+    # Celery ships no type information: its decorator is untyped.
+    @app.task(  # type: ignore[untyped-decorator]
+        name=queue.TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True
+    )
     def generate(self: Task, message: dict[str, Any]) -> str:
         return run_task(self, config, message)
 

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import images as synth
 import pytest
 import pyvips
-import services
-import yaml
+from hypothesis import settings
 
-ROOT = Path(__file__).resolve().parent.parent
+from support import images as synth
+from support import inprocess, services
+from support.servers import ROOT, Server, fs_config, start_server, stop_server
+
 PHOTOS = ROOT / ".testdata" / "wallpapers"
+
+# Property tests are judged by what they find, never by how long an example takes: a busy
+# machine must not fail them.
+settings.register_profile("fitter", deadline=None)
+settings.load_profile("fitter")
 
 
 @pytest.fixture(scope="session")
@@ -66,69 +67,6 @@ def images(tmp_path_factory: pytest.TempPathFactory, photos: Path) -> Path:
     return root
 
 
-@dataclass
-class Server:
-    url: str
-    root: Path
-    store: Path
-    process: subprocess.Popen[bytes]
-
-    def client(self, **options: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60, **options)
-
-
-def start_server(
-    config: dict[str, Any], workdir: Path, env: dict[str, str] | None = None
-) -> Server:
-    """`fitter serve` as a user runs it, on a free loopback port; waits until it answers."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    path = workdir / "fitter.yaml"
-    path.write_text(yaml.safe_dump(config))
-    port = services.free_ports(1)[0]
-    log = open(workdir / "server.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fitter", "serve", "--config", str(path), "--port", str(port)],
-        cwd=workdir,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        # A server that dies in native code leaves its Python stack in server.log.
-        env={k: v for k, v in os.environ.items() if not k.startswith("FITTER_")}
-        | {"PYTHONFAULTHANDLER": "1"}
-        | (env or {}),
-        preexec_fn=services.die_with_parent,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError((workdir / "server.log").read_text())
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                store = config["storage"]["store"].get("location", "")
-                source = config["storage"].get("source", {}).get("location", store)
-                return Server(url, Path(source), Path(store), process)
-        except httpx.TransportError:
-            time.sleep(0.1)
-    stop_server(process)
-    raise RuntimeError("the server did not start in 30 s")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    services.stop(process)
-
-
-def fs_config(images: Path, store: Path, **sections: Any) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "storage": {
-            "source": {"type": "fs", "location": str(images)},
-            "store": {"type": "fs", "location": str(store)},
-        },
-    }
-    for name, value in sections.items():
-        config[name] = value
-    return config
-
-
 @pytest.fixture(scope="session")
 def server(images: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One server on the default settings, shared by the tests that only read."""
@@ -158,6 +96,39 @@ def make_server(images: Path, tmp_path: Path) -> Iterator[Callable[..., Server]]
     yield make
     for running in started:
         stop_server(running.process)
+
+
+@pytest.fixture(scope="session")
+def app(images: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[inprocess.App]:
+    """One in-process application on the default settings, shared by tests that only read."""
+    work = tmp_path_factory.mktemp("app")
+    with inprocess.running(fs_config(images, work / "store"), work) as running:
+        yield running
+
+
+@pytest.fixture
+def http(app: inprocess.App) -> Iterator[httpx.Client]:
+    """A client of the shared in-process application."""
+    with app.http() as client:
+        yield client
+
+
+@pytest.fixture
+def make_app(images: Path, tmp_path: Path) -> Iterator[Callable[..., inprocess.App]]:
+    """An in-process application with extra configuration sections; closed after the test.
+
+    `storage=…` replaces the default fs source (`images`) and store (a fresh folder)."""
+    started: list[inprocess.App] = []
+
+    def make(**sections: Any) -> inprocess.App:
+        work = tmp_path / f"app{len(started)}"
+        running = inprocess.start_app(fs_config(images, work / "store", **sections), work)
+        started.append(running)
+        return running
+
+    yield make
+    for running in reversed(started):
+        running.close()
 
 
 @pytest.fixture(scope="session")

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from fitter.engine.geometry import (
+from fitter import geometry
+from fitter.errors import InvalidRequest
+from fitter.geometry import (
     ResizeGeometry,
     check_box,
     crop_rect,
     gravity_offset,
     resize_geometry,
 )
-from fitter.errors import InvalidRequest
-from fitter.plan import Fit, Gravity
+from fitter.plan import Direction, Fit, Gravity, Mode, Plan, Region, Trim, Unit
+from fitter.plan.filters import Fill, Proportion
 
 SOURCE = (2000, 1000)
 LIMIT = (8192, 8192)
@@ -339,3 +341,53 @@ def test_gravity_offset_centres(
     outer: tuple[int, int], inner: tuple[int, int], offset: tuple[int, int]
 ) -> None:
     assert gravity_offset(outer, inner, Gravity.CENTER) == offset
+
+
+# --- layout: every size of a plan, from the header alone -------------------------------------
+
+
+def test_layout_of_a_resize_in_a_region() -> None:
+    plan = Plan(path="p", region=Region(Unit.PIXELS, 100, 50, 400, 200), width=100, height=100)
+    layout = geometry.layout(plan, SOURCE, LIMIT)
+    assert layout.region == (100, 50, 400, 200)
+    assert layout.resize == ResizeGeometry(scaled=(200, 100), crop=(100, 100))
+    assert (layout.output, layout.crop, layout.exact) == ((100, 100), None, True)
+
+
+def test_layout_of_a_crop_is_inside_its_region() -> None:
+    plan = Plan(
+        path="p", region=Region(Unit.PERCENT, 50, 0, 50, 100), mode=Mode.CROP, width=300,
+        height=200, gravity=Gravity.SOUTHEAST,
+    )  # fmt: skip
+    layout = geometry.layout(plan, SOURCE, LIMIT)
+    assert layout.region == (1000, 0, 1000, 1000)
+    assert layout.crop == (700, 800, 300, 200)
+    assert (layout.output, layout.resize) == ((300, 200), None)
+
+
+def test_layout_with_a_trim_bounds_what_the_pixels_will_say() -> None:
+    layout = geometry.layout(Plan(path="p", trim=Trim(), width=500), SOURCE, LIMIT)
+    assert layout.exact is False
+    assert layout.output == (500, 250)  # the untrimmed size: a trim only makes it smaller
+
+
+def test_layout_turns_then_filters_the_size() -> None:
+    plan = Plan(path="p", mode=Mode.KEEP, degree=90, filters=(Fill(1500, 2500), Proportion(0.5)))
+    layout = geometry.layout(plan, SOURCE, LIMIT)
+    # 2000x1000 turned is 1000x2000, filled to at least 1500x2500, then halved.
+    assert layout.output == (750, 1250)
+
+
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        (Plan(path="p", mode=Mode.KEEP, degree=45), "the width of the rotated image"),
+        (Plan(path="p", mode=Mode.KEEP, direction=Direction.BOTH), "the width of the flipped"),
+        (Plan(path="p", mode=Mode.KEEP, filters=(Fill(9000, 10),)), "the width of the image"),
+    ],
+)
+def test_layout_refuses_an_answer_over_the_limit_and_says_why(plan: Plan, message: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        geometry.layout(plan, SOURCE, (1500, 2500))
+    assert caught.value.problems[0].param == "width"
+    assert message in caught.value.problems[0].message

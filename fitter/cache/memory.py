@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
+from collections.abc import Callable
+
+from fitter.lru import LRU
 
 
 class MemoryCache:
@@ -15,42 +17,33 @@ class MemoryCache:
     available = True
     failures = 0
 
-    def __init__(self, max_entries: int, max_bytes: int, ttl: int) -> None:
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
+    def __init__(
+        self,
+        max_entries: int,
+        max_bytes: int,
+        ttl: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ttl = ttl
-        self.size = 0
-        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._entries: LRU[str, bytes] = LRU(
+            max_entries, ttl, max_weight=max_bytes, weigh=len, clock=clock
+        )
 
     async def get(self, key: str) -> bytes | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        expires, value = entry
-        if expires <= time.monotonic():
-            self._drop(key)
-            return None
-        self._entries.move_to_end(key)
-        return value
+        return self._entries.get(key)
 
     async def set(self, key: str, value: bytes, ttl: int | None = None) -> None:
-        if len(value) > self.max_bytes:
-            return
-        self._drop(key)
-        self._entries[key] = (time.monotonic() + (ttl or self.ttl), value)
-        self.size += len(value)
-        while len(self._entries) > self.max_entries or self.size > self.max_bytes:
-            self._drop(next(iter(self._entries)))
+        self._entries.put(key, value, ttl or self.ttl)
 
     async def delete(self, key: str) -> None:
-        self._drop(key)
+        self._entries.pop(key)
+
+    @property
+    def size(self) -> int:
+        """Bytes held."""
+        return self._entries.weight
 
     @property
     def count(self) -> int:
         """Entries held. (Not `__len__`: an empty cache must not be falsy.)"""
         return len(self._entries)
-
-    def _drop(self, key: str) -> None:
-        entry = self._entries.pop(key, None)
-        if entry is not None:
-            self.size -= len(entry[1])

@@ -57,17 +57,24 @@ class RedisCache:
         self._retry_at = 0.0
         # redis-py retries a failed command ten times with backoff by default: that is the
         # latency an outage must not add, and the bypass window already decides when to retry.
-        options = {
-            "socket_connect_timeout": config.timeout,
-            "socket_timeout": config.timeout,
-            "retry": Retry(NoBackoff(), 0),
-        }
+        timeout, retry = config.timeout, Retry(NoBackoff(), 0)
         if config.url is not None:
-            self._redis = redis.asyncio.from_url(config.url.get_secret_value(), **options)
+            self._redis = redis.asyncio.from_url(
+                config.url.get_secret_value(),
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout,
+                retry=retry,
+            )
         else:
             password = config.password.get_secret_value() if config.password else None
             self._redis = redis.asyncio.Redis(
-                host=config.host, port=config.port, db=config.db, password=password, **options
+                host=config.host,
+                port=config.port,
+                db=config.db,
+                password=password,
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout,
+                retry=retry,
             )
         self._release = self._redis.register_script(RELEASE)
         self._extend = self._redis.register_script(EXTEND)
@@ -78,7 +85,9 @@ class RedisCache:
         return self._available
 
     async def get(self, key: str) -> bytes | None:
-        return await self._run("get", lambda: self._redis.get(self.prefix + key), None)
+        # Bytes: the client is made without decode_responses.
+        found = await self._run("get", lambda: self._redis.get(self.prefix + key), None)
+        return found if isinstance(found, bytes) else None
 
     async def set(self, key: str, value: bytes, ttl: int | None = None) -> None:
         # 0 means the default too, as in the memory store (Redis refuses an expiry of 0).
@@ -91,7 +100,7 @@ class RedisCache:
     async def acquire(self, name: str, seconds: float) -> str | None:
         token = secrets.token_hex(16)
         milliseconds = max(1, round(seconds * 1000))
-        held = await self._run(
+        held: object = await self._run(
             "acquire",
             lambda: self._redis.set(self._lock(name), token, nx=True, px=milliseconds),
             True,  # unreachable: let the caller through with a token nobody else can hold

@@ -7,29 +7,25 @@ collected and reported at once. Equivalent spellings (`w` and `width`, `upscale=
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from fitter.colors import parse_color
+from fitter.dialects import args
+from fitter.dialects.args import Invalid
+from fitter.dialects.rules import Rules
 from fitter.errors import InvalidRequest, Problem
-from fitter.paths import canonical_url, clean_path, is_url
 from fitter.plan import (
-    AUTO,
     DEFAULT_FIT,
+    FORMAT_NAMES,
     ORIGINAL,
     Direction,
     Fit,
     Gravity,
-    ImageFormat,
     Mode,
     Plan,
 )
 
 ALIASES = {"w": "width", "h": "height"}
-TRUE_WORDS = {"true", "1", "yes", "on"}
-FALSE_WORDS = {"false", "0", "no", "off"}
 DIRECTIONS = {
     "h": Direction.HORIZONTAL,
     "horizontal": Direction.HORIZONTAL,
@@ -38,126 +34,44 @@ DIRECTIONS = {
     "both": Direction.BOTH,
     "hv": Direction.BOTH,
 }
-FORMATS: dict[str, ImageFormat | str] = {f.value: f for f in ImageFormat} | {
-    "jpg": ImageFormat.JPEG,
-    ORIGINAL: ORIGINAL,
-    AUTO: AUTO,
-}
+FORMATS = FORMAT_NAMES
 # The native modes: flip and rotate keep the size and set the Plan's flip or rotate stage.
 MODES = ("thumbnail", "resize", "crop", "flip", "rotate")
 SIZE_STAGES = {"thumbnail": Mode.THUMBNAIL, "resize": Mode.RESIZE, "crop": Mode.CROP}
 GRAVITIES = {g.value: g for g in Gravity} | {"centre": Gravity.CENTER}
-DIGITS = re.compile(r"[0-9]{1,9}")
-DECIMAL = re.compile(r"[+-]?([0-9]{1,9}(\.[0-9]{0,9})?|\.[0-9]{1,9})")
-
-
-class Invalid(ValueError):
-    """A parse function's reason; the parameter name is added by the caller."""
-
-
-def whole(text: str) -> int:
-    if not DIGITS.fullmatch(text):
-        raise Invalid(f"must be a whole number ≥ 0 (got {text[:40]!r})")
-    return int(text)
 
 
 def quality(text: str) -> int:
-    value = int(text) if DIGITS.fullmatch(text) else None
+    value = int(text) if args.DIGITS.fullmatch(text) else None
     if value is None or not 1 <= value <= 100:
-        raise Invalid(f"must be a whole number from 1 to 100 (got {text[:40]!r})")
+        raise Invalid(f"must be a whole number from 1 to 100 (got {args.shown(text)})")
     return value
 
 
-def boolean(text: str) -> bool:
-    word = text.lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise Invalid(f"must be true or false (got {text[:40]!r})")
-
-
-def number(text: str) -> float:
-    if not DECIMAL.fullmatch(text):
-        raise Invalid(f"must be a number such as 90 or -12.5 (got {text[:40]!r})")
-    return float(text)
-
-
-def choice(table: Mapping[str, Any]) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        try:
-            return table[text.lower()]
-        except KeyError:
-            names = ", ".join(sorted(set(table)))
-            raise Invalid(f"must be one of {names} (got {text[:40]!r})") from None
-
-    return parse
-
-
-def parse_source_path(text: str, param: str = "path") -> str:
-    """`source_path` for callers outside the native query string (`/info`, the IIIF and
-    thumbor dialects): its reason as a 400 naming `param`."""
-    try:
-        return source_path(text, param)
-    except Invalid as error:
-        raise InvalidRequest.one(param, f"{param} {error}") from None
-
-
-def colour(text: str) -> tuple[int, int, int, int]:
-    try:
-        return parse_color(text)
-    except ValueError as error:
-        raise Invalid(str(error)) from None
-
-
-def source_path(text: str, param: str = "path") -> str:
-    """A path below the source root, or an absolute http(s) URL for the http source;
-    a path's faults are a 400 naming `param`."""
-    if is_url(text):
-        if any(ord(c) < 33 for c in text):
-            raise Invalid("URL may not contain spaces or control characters")
-        # One spelling of a URL, so that equivalent URLs share their variants.
-        return canonical_url(text)
-    return clean_path(text, param)
-
-
 PARSERS: dict[str, Callable[[str], Any]] = {
-    "path": source_path,
-    "mode": choice({m: m for m in MODES}),
-    "width": whole,
-    "height": whole,
-    "fit": choice({f.value: f for f in Fit}),
-    "gravity": choice(GRAVITIES),
-    "x": whole,
-    "y": whole,
-    "upscale": boolean,
-    "direction": choice(DIRECTIONS),
-    "degree": number,
-    "background": colour,
-    "format": choice(FORMATS),
+    "path": args.source_path,
+    "mode": args.choice({m: m for m in MODES}),
+    "width": args.whole,
+    "height": args.whole,
+    "fit": args.choice({f.value: f for f in Fit}),
+    "gravity": args.choice(GRAVITIES),
+    "x": args.whole,
+    "y": args.whole,
+    "upscale": args.boolean,
+    "direction": args.choice(DIRECTIONS),
+    "degree": args.decimal,
+    "background": args.colour,
+    "format": args.choice(FORMATS),
     "quality": quality,
 }
 # Known but not part of the Plan: `preset` is expanded first, `sig` is checked by the server.
-OTHER_NAMES = {"preset", "sig"}
-
-
-@dataclass(frozen=True)
-class Rules:
-    """What the configuration decides about native requests."""
-
-    default_format: str = ORIGINAL
-    max_width: int = 8192
-    max_height: int = 8192
-    presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    allowed_sizes: frozenset[tuple[int, int]] = frozenset()
-    allowed_formats: frozenset[str] = frozenset()
-    presets_only: bool = False
+KNOWN = frozenset(PARSERS) | {"preset", "sig"}
 
 
 def parse(items: Iterable[tuple[str, str]], rules: Rules) -> Plan:
     """A Plan from query parameters, or InvalidRequest with every problem found."""
     problems: list[Problem] = []
-    raw = gather(items, problems)
+    raw = args.gather(items, KNOWN, problems, ALIASES)
     if rules.presets_only:
         problems.extend(presets_only_problems(raw, rules))
     if "preset" in raw:
@@ -219,20 +133,6 @@ def preset_problems(presets: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return found
 
 
-def gather(items: Iterable[tuple[str, str]], problems: list[Problem]) -> dict[str, str]:
-    """Canonical names to raw values, refusing unknown and repeated parameters."""
-    raw: dict[str, str] = {}
-    for given, text in items:
-        name = ALIASES.get(given, given)
-        if name not in PARSERS and name not in OTHER_NAMES:
-            problems.append(Problem(given, f"unknown parameter {given[:40]!r}"))
-        elif name in raw:
-            problems.append(Problem(given, f"{given} is given more than once"))
-        else:
-            raw[name] = text
-    return raw
-
-
 def mode_problems(values: dict[str, Any], raw: dict[str, str], rules: Rules) -> list[Problem]:
     """What each mode requires, and the output limits."""
     problems = []
@@ -243,8 +143,8 @@ def mode_problems(values: dict[str, Any], raw: dict[str, str], rules: Rules) -> 
     mode = SIZE_STAGES.get(values.get("mode", "thumbnail"), Mode.KEEP)
     width, height = values.get("width", 0), values.get("height", 0)
     for name, value, most in (
-        ("width", width, rules.max_width),
-        ("height", height, rules.max_height),
+        ("width", width, rules.max_size[0]),
+        ("height", height, rules.max_size[1]),
     ):
         if value > most:
             problems.append(Problem(name, f"{name} {value} is over the limit of {most}"))

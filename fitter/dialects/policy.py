@@ -8,7 +8,7 @@ applies to them as to fitter's own URLs.
 
 from __future__ import annotations
 
-from fitter.dialects.native import Rules
+from fitter.dialects.rules import Rules
 from fitter.errors import Forbidden, InvalidRequest
 from fitter.plan import Plan
 

@@ -1,34 +1,21 @@
 """The engine: the only package that imports pyvips.
 
-`probe` reads an original's header; `render` runs a Plan on an original and encodes it.
-Both are blocking and meant to run in the server's bounded thread pool.
+`probe` reads an original's header; `render` runs a Job (a plan on an original, with the
+sizes worked out from its header) and encodes it. Both are blocking and meant to run in
+the server's bounded thread pool. The package, in the order a render meets it: `sniff`,
+`probe`, `load`, `job`, `steps/` (size, flip, rotate, filters, finish), `filters/`,
+`encode`, with `pixels` and `deadline` shared.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 import pyvips
 
-from fitter.engine.deadline import Deadline, Expired
-from fitter.engine.encode import encode
-from fitter.engine.load import detached, probe
-from fitter.engine.pixels import page_height
-from fitter.engine.steps import Job, run
-from fitter.errors import GatewayTimeout, NotAnImage
-from fitter.models import Original, SourceInfo
-from fitter.plan import Output, Plan
+from fitter.engine.job import Job
+from fitter.engine.probe import NeedWhole, probe
+from fitter.engine.render import Rendered, render
 
-__all__ = ["Original", "Rendered", "probe", "render", "setup"]
-
-
-@dataclass(frozen=True)
-class Rendered:
-    data: bytes
-    width: int
-    height: int
-
+__all__ = ["Job", "NeedWhole", "Rendered", "probe", "render", "setup"]
 
 # The loaders fitter trusts; every other libvips loader (csv, matrix, raw, vips, and any a
 # future libvips adds) is blocked, so no crafted file can reach it.
@@ -48,33 +35,3 @@ def setup(enable_svg: bool = False) -> None:
     pyvips.operation_block_set("VipsForeignLoad", True)
     for name in (*TRUSTED_LOADERS, *(("Svg",) if enable_svg else ())):
         pyvips.operation_block_set(f"VipsForeignLoad{name}", False)
-
-
-def render(
-    plan: Plan,
-    output: Output,
-    original: Original,
-    info: SourceInfo,
-    limit: tuple[int, int],
-    seconds: float | None = None,
-    extras: Mapping[str, Original] | None = None,
-) -> Rendered:
-    """Run `plan` on `original`; past `seconds` of pixel work libvips is stopped (504).
-
-    `extras` are the other sources the plan's filters read, by path (a watermark)."""
-    original = detached(original, info.format)
-    deadline = Deadline.after(seconds)
-    job = Job(plan, output, info, original, limit, extras or {}, deadline)
-    try:
-        # libvips is lazy: a corrupt source fails wherever pixels are first read, which
-        # may be a smart crop's search as well as the final encode.
-        image = run(job)
-        deadline.watch(image)
-        data = encode(image, output, deadline)
-    except Expired:
-        raise GatewayTimeout(f"processing took longer than {seconds:g} s", "path") from None
-    except pyvips.Error as error:
-        if "killed" in str(error):
-            raise GatewayTimeout(f"processing took longer than {seconds:g} s", "path") from None
-        raise NotAnImage("the source could not be decoded", "path") from error
-    return Rendered(data=data, width=image.width, height=page_height(image))

@@ -43,12 +43,15 @@ def encode(image: pyvips.Image, output: Output, deadline: Deadline | None = None
 def encode_at(image: pyvips.Image, output: Output, quality: int | None) -> bytes:
     fmt = output.format
     keep = KEEP_ICC if output.keep_icc else KEEP_NOTHING
+    data: bytes
     if fmt is ImageFormat.JPEG:
-        return image.jpegsave_buffer(Q=quality, keep=keep)
-    if fmt is ImageFormat.PNG:
-        return image.pngsave_buffer(keep=keep)
-    if fmt is ImageFormat.WEBP:
-        return image.webpsave_buffer(Q=quality, keep=keep)
-    if fmt is ImageFormat.AVIF:
-        return image.heifsave_buffer(Q=quality, compression="av1", effort=AVIF_EFFORT, keep=keep)
-    return image.gifsave_buffer(keep=keep)
+        data = image.jpegsave_buffer(Q=quality, keep=keep)
+    elif fmt is ImageFormat.PNG:
+        data = image.pngsave_buffer(keep=keep)
+    elif fmt is ImageFormat.WEBP:
+        data = image.webpsave_buffer(Q=quality, keep=keep)
+    elif fmt is ImageFormat.AVIF:
+        data = image.heifsave_buffer(Q=quality, compression="av1", effort=AVIF_EFFORT, keep=keep)
+    else:
+        data = image.gifsave_buffer(keep=keep)
+    return data

@@ -1,4 +1,4 @@
-"""Opening originals with libvips: headers, shrink-on-load thumbnails, full loads.
+"""Opening originals with libvips: shrink-on-load thumbnails and full loads.
 
 An original is either a local file (libvips opens it itself, reading only what it needs)
 or bytes already fetched from a remote storage.
@@ -14,27 +14,13 @@ from fitter.engine.sniff import HEAD_BYTES, sniff
 from fitter.errors import NotAnImage
 from fitter.models import Original, SourceInfo
 
-# libvips loader name (without the _source/_buffer suffix) → format name.
-LOADER_FORMATS = {
-    "jpegload": "jpeg",
-    "pngload": "png",
-    "webpload": "webp",
-    "gifload": "gif",
-    "tiffload": "tiff",
-    "svgload": "svg",
-    "jp2kload": "jp2",
-    "jxlload": "jxl",
-    "pdfload": "pdf",
-    "magickload": "magick",
-}
-
 ROTATING_ORIENTATIONS = (5, 6, 7, 8)
 # A truncated or corrupt file is an error (415), not an image with a grey bottom half or
 # garbage rows: libvips then stops on decoder errors, not only on missing data.
 FAIL_ON = "error"
 
 
-def open_image(original: Original, *, animated: bool = False):
+def open_image(original: Original, *, animated: bool = False) -> pyvips.Image:
     """A lazy libvips image of the original: only the header is read until pixels are."""
     options: dict[str, object] = {"fail_on": FAIL_ON}
     if animated:
@@ -47,14 +33,16 @@ def open_image(original: Original, *, animated: bool = False):
         raise NotAnImage("the source is not an image fitter can read", "path") from error
 
 
-def shrunk(original: Original, info: SourceInfo, size: tuple[int, int], *, animated: bool):
+def shrunk(
+    original: Original, info: SourceInfo, size: tuple[int, int], *, animated: bool
+) -> pyvips.Image:
     """The upright original at exactly `size`, decoded at the smallest scale that allows it."""
     if info.format == "jpeg":
         return shrunk_jpeg(original, info, size)
     return thumbnail(original, size, animated=animated)
 
 
-def shrunk_jpeg(original: Original, info: SourceInfo, size: tuple[int, int]):
+def shrunk_jpeg(original: Original, info: SourceInfo, size: tuple[int, int]) -> pyvips.Image:
     """JPEG's own shrink-on-load (decoding at 1/2, 1/4 or 1/8 scale), one resize to the
     exact size, then EXIF rotation.
 
@@ -73,7 +61,9 @@ def shrunk_jpeg(original: Original, info: SourceInfo, size: tuple[int, int]):
     return image.autorot() if info.orientation != 1 else image
 
 
-def shrunk_region(original: Original, box: tuple[int, int, int, int], size: tuple[int, int]):
+def shrunk_region(
+    original: Original, box: tuple[int, int, int, int], size: tuple[int, int]
+) -> pyvips.Image:
     """A region of an unturned JPEG at exactly `size`, cut from a copy decoded at the
     smallest scale that allows it: an IIIF tile of a large photograph decodes an eighth.
     The cut is on the smaller copy's pixel grid, so its edges may move by less than one
@@ -92,7 +82,7 @@ def jpeg_shrink(factor: float) -> int:
     return next((s for s in (8, 4, 2) if factor >= s), 1)
 
 
-def load_jpeg(original: Original, shrink: int, access: str):
+def load_jpeg(original: Original, shrink: int, access: str) -> pyvips.Image:
     options = {"shrink": shrink, "access": access, "fail_on": FAIL_ON}
     try:
         if isinstance(original, bytes):
@@ -102,7 +92,7 @@ def load_jpeg(original: Original, shrink: int, access: str):
         raise NotAnImage("the source could not be decoded", "path") from error
 
 
-def thumbnail(original: Original, size: tuple[int, int], *, animated: bool):
+def thumbnail(original: Original, size: tuple[int, int], *, animated: bool) -> pyvips.Image:
     """Shrink-on-load, EXIF rotation and colour import in one libvips call."""
     width, height = size
     try:
@@ -121,41 +111,7 @@ def thumbnail(original: Original, size: tuple[int, int], *, animated: bool):
         raise NotAnImage("the source could not be decoded", "path") from error
 
 
-def probe(original: Original, enable_svg: bool = False) -> SourceInfo:
-    """Read what the header says, without decoding pixels.
-
-    The first bytes decide whether a decoder is reached at all: only the formats fitter
-    trusts are opened, whatever the file's name says.
-    """
-    head = original[:HEAD_BYTES] if isinstance(original, bytes) else read_head(original)
-    kind = sniff(head)
-    if kind is None:
-        raise NotAnImage(
-            "the source is not a supported image (jpeg, png, webp, avif, heif, gif, tiff)", "path"
-        )
-    if kind == "svg" and not enable_svg:
-        raise NotAnImage("svg sources are disabled on this server", "path")
-    image = open_image(detached(original, kind))
-    fields = set(image.get_fields())
-    orientation = image.get("orientation") if "orientation" in fields else 1
-    width, height = image.width, image.height
-    # Opened without n=-1, the image is its first frame; n-pages counts them all.
-    frames = image.get("n-pages") if "n-pages" in fields else 1
-    if orientation in ROTATING_ORIENTATIONS:
-        width, height = height, width
-    size = len(original) if isinstance(original, bytes) else original.stat().st_size
-    return SourceInfo(
-        format=format_of(image, fields),
-        width=width,
-        height=height,
-        frames=frames,
-        has_alpha=bool(image.hasalpha()),
-        orientation=orientation,
-        bytes=size,
-    )
-
-
-def open_any(original: Original):
+def open_any(original: Original) -> pyvips.Image:
     """Another source than the one a Job is about (a watermark): the format is read from
     its first bytes, and an SVG from memory, as for every original."""
     head = original[:HEAD_BYTES] if isinstance(original, bytes) else read_head(original)
@@ -173,11 +129,3 @@ def detached(original: Original, kind: str) -> Original:
     if kind == "svg" and isinstance(original, Path):
         return original.read_bytes()
     return original
-
-
-def format_of(image, fields: set[str]) -> str:
-    loader = image.get("vips-loader").removesuffix("_source").removesuffix("_buffer")
-    if loader == "heifload":
-        compression = image.get("heif-compression") if "heif-compression" in fields else ""
-        return "avif" if compression == "av1" else "heic"
-    return LOADER_FORMATS.get(loader, loader.removesuffix("load"))

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from fitter.compose import build_services
 from fitter.config import Config, load_config
 from fitter.server import console, errors, health, iiif, routes, thumbor, upload
-from fitter.server.logs import RequestIdMiddleware
-from fitter.server.metrics import MetricsMiddleware
-from fitter.server.services import build_services
+from fitter.server.exchange import ExchangeMiddleware
+from fitter.server.logs import RequestIdMiddleware, log_access
+from fitter.server.metrics import Metrics
 
 
 def create_app(config: Config | None = None) -> FastAPI:
@@ -21,7 +22,9 @@ def create_app(config: Config | None = None) -> FastAPI:
 
     It logs, but never configures logging: see `fitter.server.logs.configure_logging`.
     """
-    services = build_services(config or load_config())
+    metrics = Metrics()
+    services = build_services(config or load_config(), events=metrics)
+    metrics.watch(services.service)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -30,10 +33,13 @@ def create_app(config: Config | None = None) -> FastAPI:
 
     app = FastAPI(title="fitter", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.services = services
+    app.state.metrics = metrics
     app.state.readiness = health.Readiness(services)
     errors.install(app)
     # The last added runs first: the request id is set before anything is measured or logged.
-    app.add_middleware(MetricsMiddleware, metrics=services.metrics)
+    app.add_middleware(
+        ExchangeMiddleware, starting=[metrics.started], listeners=[metrics.record, log_access]
+    )
     app.add_middleware(RequestIdMiddleware)
     app.include_router(routes.router)
     app.include_router(health.router)

@@ -16,8 +16,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from fitter import signing
+from fitter.dialects import args
 from fitter.errors import InvalidRequest, NotFound, Problem
-from fitter.server.services import Services
+from fitter.server.answers import services
 
 PAGE = Path(__file__).resolve().parent.parent / "console"
 ASSETS = {"console.css": "text/css", "console.js": "text/javascript"}
@@ -28,10 +29,6 @@ MOST_PAGE = 500
 # Paths scanned for one page of a filtered listing; past it the page ends early, with a cursor.
 MOST_SCANNED = 20_000
 BATCH = 1_000
-
-
-def services(request: Request) -> Services:
-    return request.app.state.services
 
 
 async def console_enabled(request: Request) -> None:
@@ -81,24 +78,24 @@ def integer(raw: str | None, name: str, default: int, low: int, high: int) -> in
 async def images(request: Request) -> dict[str, Any]:
     """`{"images": [...], "next": cursor | null}`: the source's originals in code-point order,
     those whose path contains `q` (any case), `limit` a page, after the cursor `after`."""
-    query = request.query_params
-    unknown = [n for n in query if n not in ("q", "after", "limit")]
-    if unknown:
-        raise InvalidRequest([Problem(n, f"unknown parameter {n!r}") for n in unknown])
+    problems: list[Problem] = []
+    query = args.gather(request.query_params.multi_items(), ("q", "after", "limit"), problems)
+    if problems:
+        raise InvalidRequest(problems)
     limit = integer(query.get("limit"), "limit", PAGE_SIZE, 1, MOST_PAGE)
     needle = query.get("q", "").strip().lower()
     cursor = query.get("after") or None
-    pipeline = services(request).pipeline
+    app = services(request)
     found: list[str] = []
     scanned = 0
     more = True
     while len(found) <= limit and scanned < MOST_SCANNED:
-        batch = await pipeline.source.list("", BATCH, cursor)  # type: ignore[attr-defined]
+        batch = await app.source.list("", BATCH, cursor)
         for name in batch:
             cursor = name
             scanned += 1
             # The store may share the source's folder: its variants are not originals.
-            if needle in name.lower() and not pipeline.is_variant_name(name):
+            if needle in name.lower() and not app.service.naming.is_variant(name):
                 found.append(name)
                 if len(found) > limit:
                     break

@@ -17,7 +17,9 @@ from fitter.server.logs import HEADER, bound_request_id, request_id_of
 log = logging.getLogger("fitter.server")
 
 
-def error_response(status: int, problems: list[Problem], headers: dict[str, str] | None = None):
+def error_response(
+    status: int, problems: list[Problem], headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
         {"errors": [p.as_dict() for p in problems]}, status_code=status, headers=headers
     )
@@ -25,20 +27,21 @@ def error_response(status: int, problems: list[Problem], headers: dict[str, str]
 
 def count_server_error(request: Request, status: int, error: Exception) -> None:
     if status >= 500:
-        request.app.state.services.metrics.server_errors.labels(type(error).__name__).inc()
+        request.app.state.metrics.server_errors.labels(type(error).__name__).inc()
 
 
 async def fitter_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, FitterError)
     count_server_error(request, error.status, error)
-    return error_response(error.status, error.problems, error.headers)
+    return error_response(error.status, error.problems, dict(error.headers))
 
 
 async def http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
     count_server_error(request, error.status_code, error)
     message = "no such endpoint" if error.status_code == 404 else str(error.detail).lower()
-    return error_response(error.status_code, [Problem(None, message)], error.headers)
+    headers = dict(error.headers) if error.headers else None
+    return error_response(error.status_code, [Problem(None, message)], headers)
 
 
 async def unexpected_error(request: Request, error: Exception) -> JSONResponse:

@@ -18,15 +18,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from fitter import engine
+from fitter import engine, geometry
+from fitter.compose import Services
 from fitter.errors import FitterError, NotFound
+from fitter.flight import SingleFlight
 from fitter.plan import ImageFormat, Output, Plan
-from fitter.server.services import Services
 
 router = APIRouter()
 
@@ -41,7 +43,7 @@ TINY_PNG = base64.b64decode(
     "aEBAAN0AWka2c+IAAAAAElFTkSuQmCC"
 )
 
-Check = Callable[[], Awaitable[None]]
+Check = Callable[[], Coroutine[Any, Any, None]]
 
 
 class Failed(Exception):
@@ -54,7 +56,7 @@ class Readiness:
     def __init__(self, services: Services, seconds: float = CHECK_SECONDS) -> None:
         self.services = services
         self.seconds = seconds
-        self._running: dict[str, asyncio.Task[None]] = {}
+        self._running: SingleFlight[str, None] = SingleFlight()
 
     def checks(self) -> dict[str, Check]:
         return {
@@ -70,15 +72,9 @@ class Readiness:
         return dict(zip(names, results, strict=True))
 
     async def outcome(self, name: str) -> str:
-        task = self._running.get(name)
-        if task is None or task.done():
-            task = asyncio.create_task(self.checks()[name]())
-            # Retrieved even when no probe waits for it any more, so it is never reported
-            # as an exception nobody saw.
-            task.add_done_callback(lambda t: t.cancelled() or t.exception())
-            self._running[name] = task
         try:
-            await asyncio.wait_for(asyncio.shield(task), self.seconds)
+            # A check still running from an earlier probe is joined, never started again.
+            await asyncio.wait_for(self._running.run(name, self.checks()[name]), self.seconds)
         except TimeoutError:
             return f"unavailable: no answer in {self.seconds:g} s"
         except (Failed, FitterError) as error:
@@ -90,7 +86,7 @@ class Readiness:
         return "ok"
 
     async def check_cache(self) -> None:
-        cache = self.services.pipeline.cache
+        cache = self.services.service.cache
         key = f"health:{uuid.uuid4().hex}"
         value = uuid.uuid4().hex.encode()
         failures = cache.failures
@@ -103,29 +99,31 @@ class Readiness:
             raise Failed("the cache store cannot be reached")
 
     async def check_store(self) -> None:
-        store = self.services.pipeline.store
+        store = self.services.service.store
         await store.save(HEALTH_NAME, HEALTH_BYTES, "text/plain")
         if await store.read(HEALTH_NAME) != HEALTH_BYTES:
             raise Failed("an object saved could not be read back")
 
     async def check_source(self) -> None:
         try:
-            await self.services.pipeline.source.stat(ABSENT_SOURCE)
+            await self.services.source.stat(ABSENT_SOURCE)
         except NotFound:
             return
         # It exists after all: the source answered, which is what is asked of it.
 
     async def check_libvips(self) -> None:
-        rendered = await self.services.pipeline.run_blocking(render_tiny)
+        rendered = await self.services.service.pool.run(render_tiny)
         if (rendered.width, rendered.height) != (1, 1):
             raise Failed("a 1x1 image did not render as 1x1")
 
 
 def render_tiny() -> engine.Rendered:
     """Decode, resize and encode a 1x1 PNG: libvips and its loaders and savers work."""
-    info = engine.probe(TINY_PNG)
+    info = engine.probe(TINY_PNG, len(TINY_PNG))
     plan = Plan(path=ABSENT_SOURCE, width=1, height=1)
-    return engine.render(plan, Output(ImageFormat.JPEG, 80), TINY_PNG, info, (1, 1))
+    layout = geometry.layout(plan, (1, 1), (1, 1))
+    output = Output(ImageFormat.JPEG, 80)
+    return engine.render(engine.Job(plan, output, info, TINY_PNG, layout, (1, 1)))
 
 
 @router.api_route("/health/ready", methods=["GET", "HEAD"])

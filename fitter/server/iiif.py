@@ -1,10 +1,10 @@
 """The IIIF Image API endpoints: `/iiif/3/…` and `/iiif/2/…` (compliance level 2).
 
-Thin adapters like the native routes: the dialect parses, the source's header (cached by
-the pipeline) gives the numbers IIIF's size rules need, and images are answered by the
-same `image_answer` as `/image`, so ETags, 304s and caching are shared. Every answer,
-errors included, carries `Access-Control-Allow-Origin: *`: viewers on other sites read
-tiles and info.json from script.
+Thin adapters like the native routes: the dialect parses, the source's header (read once
+per version by the service) gives the numbers IIIF's size rules need, and images are
+answered by the same `image_answer` as `/image`, so ETags, 304s and caching are shared.
+Every answer, errors included, carries `Access-Control-Allow-Origin: *`: viewers on other
+sites read tiles and info.json from script.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 
+from fitter import geometry
 from fitter.accept import media_weights
 from fitter.dialects import iiif, policy
 from fitter.dialects.iiif import Version
-from fitter.engine import geometry
 from fitter.errors import FitterError, InvalidRequest, NotFound, Problem
 from fitter.plan import Fit
 from fitter.server import errors
-from fitter.server.routes import READ, image_answer, services
+from fitter.server.answers import READ, image_answer, service, services
 
 router = APIRouter()
 
@@ -60,30 +60,30 @@ async def answer(request: Request, version: Version) -> Response:
     if not config.iiif.serves(config.security):
         raise NotFound("the IIIF endpoints are off on this server (see iiif.enabled)", None)
     policy.check_open(services(request).rules, "IIIF")
-    target = iiif.split_path(rest_of(request, version))
-    if not target.identifier:
+    resource = iiif.split_path(rest_of(request, version))
+    if not resource.identifier:
         raise InvalidRequest.one("identifier", "identifier is missing")
-    handler: Callable[[Request, Version, iiif.Target], Awaitable[Response]]
-    if isinstance(target, iiif.Image):
+    handler: Callable[[Request, Version, iiif.Resource], Awaitable[Response]]
+    if isinstance(resource, iiif.Image):
         handler = image
-    elif isinstance(target, iiif.Info):
+    elif isinstance(resource, iiif.Info):
         handler = info
     else:
         handler = base_redirect
-    return await handler(request, version, target)
+    return await handler(request, version, resource)
 
 
-async def image(request: Request, version: Version, target: iiif.Target) -> Response:
-    assert isinstance(target, iiif.Image)
-    path = iiif.source_path(target.identifier)
+async def image(request: Request, version: Version, resource: iiif.Resource) -> Response:
+    assert isinstance(resource, iiif.Image)
+    path = iiif.source_path(resource.identifier)
     limit = limits(request)
-    parsed = iiif.with_limits(iiif.parse_image(version, path, target), limit)
-    header = await services(request).pipeline.info(path)
+    parsed = iiif.with_limits(iiif.parse_image(version, path, resource), limit)
+    header = await service(request).info(path)
     source = (header.width, header.height)
     with size_named():
         box = geometry.region_box(parsed.plan.region, source)
         part = (box[2], box[3])
-        size = geometry.stage_size(parsed.plan, part, limit)
+        size, _, _ = geometry.size_stage(parsed.plan, part, limit)
     problems = iiif.size_problems(parsed, part, size)
     if problems:
         raise InvalidRequest(problems)
@@ -92,17 +92,17 @@ async def image(request: Request, version: Version, target: iiif.Target) -> Resp
     response = await image_answer(request, plan)
     largest = geometry.resize_geometry(part, *limit, Fit.INSIDE, False, limit).output
     canonical = iiif.canonical_path(parsed, source, box, size, largest)
-    base = base_uri(request, version, target.identifier)
+    base = base_uri(request, version, resource.identifier)
     response.headers["Link"] = (
         f'<{base}/{canonical}>;rel="canonical", <{version.profile}>;rel="profile"'
     )
     return response
 
 
-async def info(request: Request, version: Version, target: iiif.Target) -> Response:
-    path = iiif.source_path(target.identifier)
-    header = await services(request).pipeline.info(path)
-    base = base_uri(request, version, target.identifier)
+async def info(request: Request, version: Version, resource: iiif.Resource) -> Response:
+    path = iiif.source_path(resource.identifier)
+    header = await service(request).info(path)
+    base = base_uri(request, version, resource.identifier)
     body = iiif.info_document(version, base, (header.width, header.height), limits(request))
     max_age = services(request).config.options.max_age
     headers = {"Cache-Control": f"public, max-age={max_age}", "Vary": "Accept"}
@@ -120,17 +120,16 @@ async def info(request: Request, version: Version, target: iiif.Target) -> Respo
     return JSONResponse(body, media_type=media_type, headers=headers)
 
 
-async def base_redirect(request: Request, version: Version, target: iiif.Target) -> Response:
+async def base_redirect(request: Request, version: Version, resource: iiif.Resource) -> Response:
     """The base URI answers 303 to its info.json (404 first for an unknown identifier)."""
-    path = iiif.source_path(target.identifier)
-    await services(request).pipeline.info(path)
-    url = base_uri(request, version, target.identifier) + "/info.json"
+    path = iiif.source_path(resource.identifier)
+    await service(request).info(path)
+    url = base_uri(request, version, resource.identifier) + "/info.json"
     return RedirectResponse(url, status_code=303)
 
 
 def limits(request: Request) -> tuple[int, int]:
-    configured = services(request).config.limits
-    return configured.max_width, configured.max_height
+    return services(request).config.limits.box
 
 
 def rest_of(request: Request, version: Version) -> str:
@@ -138,14 +137,14 @@ def rest_of(request: Request, version: Version) -> str:
     identifier, while Starlette's decoded path would make it two segments."""
     prefix = f"/iiif/{version}/"
     raw = request.scope.get("raw_path")
-    if raw:
+    if isinstance(raw, bytes) and raw:
         text = raw.decode("latin-1").partition("?")[0]
         root = quote(request.scope.get("root_path", "").rstrip("/"))
         if root and text.startswith(root):
             text = text[len(root) :]
         if text.startswith(prefix):
             return text[len(prefix) :]
-    return quote(request.path_params["rest"], safe="/")
+    return quote(str(request.path_params["rest"]), safe="/")
 
 
 def base_uri(request: Request, version: Version, identifier: str) -> str:

@@ -2,8 +2,8 @@
 
 `RequestIdMiddleware` gives every request an id (the client's `X-Request-ID` when it is a sane
 token, else a new one), keeps it in a context variable while the request runs, and answers it
-in `X-Request-ID`; `JsonFormatter` writes it into every line logged meanwhile. `log_access`
-writes the one access line per request on `fitter.access`.
+in `X-Request-ID`; `JsonFormatter` writes it into every line logged meanwhile. `log_access`,
+an exchange listener, writes the one access line per request on `fitter.access`.
 
 `create_app` never configures logging (a library must not take over its host's): a program
 that serves fitter calls `configure_logging`, or hands `logging_config()` to uvicorn, which
@@ -21,12 +21,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-if TYPE_CHECKING:
-    from fitter.server.metrics import Exchange
+from fitter.server.exchange import Exchange
 
 HEADER = "X-Request-ID"
 SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -44,11 +43,6 @@ RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) |
 }
 
 
-def current_request_id() -> str | None:
-    """The id of the request being answered, or None outside a request."""
-    return request_id.get()
-
-
 @contextmanager
 def bound_request_id(value: str | None) -> Iterator[None]:
     """Log as part of request `value` (for code that runs after the middleware let go)."""
@@ -61,7 +55,8 @@ def bound_request_id(value: str | None) -> Iterator[None]:
 
 def request_id_of(scope: Scope) -> str | None:
     """The id the middleware gave this request; also `request.state.request_id`."""
-    return scope.get("state", {}).get("request_id")
+    found = scope.get("state", {}).get("request_id")
+    return found if isinstance(found, str) else None
 
 
 class JsonFormatter(logging.Formatter):

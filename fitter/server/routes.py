@@ -1,28 +1,35 @@
-"""The native HTTP API: thin adapters from requests to the pipeline and back."""
+"""The native HTTP API: thin adapters from requests to the service and back."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.routing import Route
 
-from fitter.dialects import native
+from fitter.dialects import args, native
 from fitter.errors import InvalidRequest, NotFound, Problem
-from fitter.models import Variant
 from fitter.paths import clean_path
-from fitter.pipeline import Found, Target
-from fitter.plan import AUTO, ImageFormat, Plan
-from fitter.server.services import Services
+from fitter.plan import ImageFormat, Plan
+from fitter.server.answers import (
+    READ,
+    accept,
+    describe,
+    image_answer,
+    layer_of,
+    negotiated,
+    service,
+    services,
+    url_of,
+)
 from fitter.server.signatures import check_signature
+from fitter.service import Found
 
 router = APIRouter()
 
 MEDIA_TYPES = {f.extension: f.media_type for f in ImageFormat}
-READ = ["GET", "HEAD"]
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -48,47 +55,8 @@ def endpoint(path: str, signed: bool = False) -> Callable[[Handler], Handler]:
     return register
 
 
-def services(request: Request) -> Services:
-    return request.app.state.services
-
-
 def plan_of(request: Request) -> Plan:
     return native.parse(request.query_params.multi_items(), services(request).rules)
-
-
-def accept(request: Request) -> str | None:
-    return request.headers.get("accept")
-
-
-async def url_of(request: Request, name: str) -> str:
-    """The store's public URL of `name`, else fitter's own `/store/` address, below the
-    prefix fitter is mounted or proxied at (`root_path`: Starlette's `base_url` gives the
-    outermost application's root instead)."""
-    public = await services(request).pipeline.store.url(name)
-    root = request.scope.get("root_path", "").rstrip("/")
-    return public or f"{request.url.scheme}://{request.url.netloc}{root}/store/{name}"
-
-
-async def describe(request: Request, variant: Variant) -> dict[str, Any]:
-    return {
-        "filename": variant.filename,
-        "path": variant.name,
-        "url": await url_of(request, variant.name),
-        "width": variant.width,
-        "height": variant.height,
-        "format": variant.format,
-        "bytes": variant.bytes,
-    }
-
-
-def headers_for(request: Request, plan: Plan, found: Found | None = None) -> dict[str, str]:
-    """`Vary: Accept` when the format was negotiated (a shared cache must keep one answer per
-    format), and `X-Fitter-Cache`: which layer had the variant, counted for /metrics too."""
-    headers = {"Vary": "Accept"} if plan.format == AUTO else {}
-    if found is not None:
-        services(request).metrics.answers.labels(found.layer).inc()
-        headers["X-Fitter-Cache"] = found.layer
-    return headers
 
 
 @endpoint("/image", signed=True)
@@ -96,89 +64,62 @@ async def image(request: Request) -> Response:
     return await image_answer(request, plan_of(request))
 
 
-async def image_answer(request: Request, plan: Plan) -> Response:
-    """The variant's bytes, with ETag and 304: every dialect's image endpoint answers so."""
-    app = services(request)
-    target = await app.pipeline.locate(plan, accept(request))
-    max_age = app.config.options.max_age if plan.max_age is None else plan.max_age
-    headers = headers_for(request, plan) | {
-        "ETag": f'"{target.key}"',
-        "Cache-Control": f"public, max-age={max_age}",
-    }
-    if headers["ETag"] in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    found = await app.pipeline.lookup(target, with_data=True) or await app.pipeline.generate(target)
-    return Response(
-        found.data,
-        media_type=target.output.format.media_type,
-        headers=headers | headers_for(request, plan, found),
-    )
-
-
 @endpoint("/get", signed=True)
 async def get(request: Request) -> JSONResponse:
     plan = plan_of(request)
-    found = await services(request).pipeline.get(plan, accept(request))
+    found = await service(request).ready(plan, accept(request))
     body = await describe(request, found.variant)
-    return JSONResponse(body, headers=headers_for(request, plan, found))
+    return JSONResponse(body, headers=negotiated(plan) | layer_of(found))
 
 
 @endpoint("/redirect", signed=True)
 async def redirect(request: Request) -> RedirectResponse:
     plan = plan_of(request)
-    found = await services(request).pipeline.get(plan, accept(request))
+    found = await service(request).ready(plan, accept(request))
     url = await url_of(request, found.variant.name)
-    return RedirectResponse(url, status_code=302, headers=headers_for(request, plan, found))
+    return RedirectResponse(url, status_code=302, headers=negotiated(plan) | layer_of(found))
 
 
 @endpoint("/show", signed=True)
 async def show(request: Request) -> JSONResponse:
     """Never generates in the request: ready now, or queued and 202."""
-    app = services(request)
     plan = plan_of(request)
-    target: Target = await app.pipeline.locate(plan, accept(request))
-    found = await app.pipeline.lookup(target)
-    if found is not None:
-        body = await describe(request, found.variant) | {"status": "ready"}
-        return JSONResponse(body, headers=headers_for(request, plan, found))
-    failure = await app.executor.take_failure(target.key)
-    if failure is not None:
-        raise failure
-    await app.executor.submit(target)
+    app = service(request)
+    shown = await app.show(await app.locate(plan, accept(request)))
+    if isinstance(shown, Found):
+        body = await describe(request, shown.variant) | {"status": "ready"}
+        return JSONResponse(body, headers=negotiated(plan) | layer_of(shown))
+    name = shown.target.name
     body = {
-        "filename": target.name.rsplit("/", 1)[-1],
-        "path": target.name,
-        "url": await url_of(request, target.name),
+        "filename": name.rsplit("/", 1)[-1],
+        "path": name,
+        "url": await url_of(request, name),
         "status": "pending",
     }
-    headers = headers_for(request, plan) | {"X-Fitter-Cache": "miss"}
+    headers = negotiated(plan) | {"X-Fitter-Cache": "miss"}
     return JSONResponse(body, status_code=202, headers=headers)
 
 
 @endpoint("/info", signed=True)
 async def info(request: Request) -> JSONResponse:
     problems: list[Problem] = []
-    raw = native.gather(request.query_params.multi_items(), problems)
-    problems += [
-        Problem(name, f"unknown parameter {name!r}") for name in raw if name not in ("path", "sig")
-    ]
+    raw = args.gather(request.query_params.multi_items(), ("path", "sig"), problems)
     if "path" not in raw:
         problems.append(Problem("path", "path is required"))
     if problems:
         raise InvalidRequest(problems)
-    found = await services(request).pipeline.info(native.parse_source_path(raw["path"]))
+    found = await service(request).info(args.required_path(raw["path"]))
     return JSONResponse(found.model_dump())
 
 
 @endpoint("/store/{name:path}")
 async def stored(request: Request) -> Response:
     """Variants only: an original or any other file sharing the store's folder is 404."""
-    pipeline = services(request).pipeline
-    name = request.path_params["name"]
-    name = clean_path(name, "name")
-    if not pipeline.is_variant_name(name):
+    app = service(request)
+    name = clean_path(request.path_params["name"], "name")
+    if not app.naming.is_variant(name):
         raise NotFound("no such stored image", "name")
-    data = await pipeline.store.read(name)
+    data = await app.store.read(name)
     media_type = MEDIA_TYPES[name.rsplit(".", 1)[-1]]
     max_age = services(request).config.options.max_age
     return Response(
@@ -188,13 +129,13 @@ async def stored(request: Request) -> Response:
 
 @endpoint("/metrics")
 async def metrics(request: Request) -> Response:
-    return Response(services(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
 @endpoint("/health")
 async def health(request: Request) -> JSONResponse:
     """Alive; `degraded` while the cache store is unreachable (answers still flow)."""
-    cache_ok = services(request).pipeline.cache.available
+    cache_ok = service(request).cache.available
     return JSONResponse(
         {"status": "ok" if cache_ok else "degraded", "cache": "ok" if cache_ok else "unavailable"}
     )

@@ -6,13 +6,14 @@ from fastapi import Depends, Request
 
 from fitter import signing
 from fitter.errors import Forbidden
+from fitter.server.answers import services
 
 
 async def check_signature(request: Request) -> None:
     """With `security.key` set, a valid `sig` (exactly one) over this request's own path and
     parameters; runs before the request is parsed or any storage is touched. Every problem
     with `sig` is 403, a repeated one too: nothing about the request is trusted before it."""
-    security = request.app.state.services.config.security
+    security = services(request).config.security
     if not security.key:
         return
     items = request.query_params.multi_items()

@@ -21,7 +21,15 @@ from starlette.routing import Route
 from fitter.dialects import policy, thumbor
 from fitter.errors import Forbidden
 from fitter.plan import Plan
-from fitter.server.routes import READ, image_answer, services
+from fitter.server.answers import (
+    READ,
+    accept,
+    image_answer,
+    layer_of,
+    max_age,
+    service,
+    services,
+)
 
 router = APIRouter()
 
@@ -92,7 +100,7 @@ async def handle(request: Request) -> Response:
     url = thumbor.parse(text, decoded)
     source = None
     if thumbor.needs_source(url) or url.meta:
-        info = await app.pipeline.info(url.path)
+        info = await app.service.info(url.path)
         source = (info.width, info.height)
     plan = thumbor.to_plan(url, source, app.config.options.default_format)
     policy.check_format(plan, app.rules)
@@ -106,8 +114,7 @@ async def meta(
 ) -> JSONResponse:
     """thumbor's `/meta/` in short: the source's size and the answer's (after every
     filter). thumbor's list of crop and resize operations is not given."""
-    app = services(request)
-    found = await app.pipeline.get(plan, request.headers.get("accept"))
+    found = await service(request).ready(plan, accept(request))
     width, height = source or (0, 0)
     body = {
         "thumbor": {
@@ -115,8 +122,9 @@ async def meta(
             "target": {"width": found.variant.width, "height": found.variant.height},
         }
     }
-    max_age = app.config.options.max_age if plan.max_age is None else plan.max_age
-    return JSONResponse(body, headers={"Cache-Control": f"public, max-age={max_age}"})
+    seconds = max_age(services(request), plan)
+    headers = {"Cache-Control": f"public, max-age={seconds}"} | layer_of(found)
+    return JSONResponse(body, headers=headers)
 
 
 route = Route("/{url:thumbor_url}", handle, methods=READ)

@@ -6,7 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
+from fitter.dialects import args
 from fitter.errors import InvalidRequest, NotFound, Problem, TooLarge
+from fitter.server.answers import services
 from fitter.server.signatures import SIGNED
 
 router = APIRouter()
@@ -19,24 +21,21 @@ FORM_OVERHEAD = 64 * 1024
 async def upload(request: Request) -> JSONResponse:
     """201 with the kept original's path and header; the path comes from the signed query
     string (or, on a server without keys, from the form), else from the file's name."""
-    services = request.app.state.services
-    uploads = services.uploads
+    app = services(request)
+    uploads = app.uploads
     if uploads is None:
         raise NotFound("uploads are not enabled on this server", None)
     most = uploads.rules.max_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdecimal() and int(declared) > most + FORM_OVERHEAD:
         raise TooLarge(f"the upload is over the limit of {most} bytes", "file")
-    problems = [
-        Problem(name, f"unknown parameter {name!r}")
-        for name in request.query_params
-        if name not in ("path", "sig")
-    ]
+    problems: list[Problem] = []
+    args.gather(request.query_params.multi_items(), ("path", "sig"), problems)
     async with request.form(max_files=1, max_fields=4) as form:
         file = form.get("file")
         path = request.query_params.get("path")
         if "path" in form:
-            if services.config.security.key:
+            if app.config.security.key:
                 problems.append(Problem("path", "give path in the signed query string"))
             elif path is None:
                 path = str(form["path"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from fitter.storage.base import Original, Source, SourceStat, Store
+from fitter.models import Original
+from fitter.storage.base import Source, SourceStat, Store
 
 __all__ = ["Original", "Source", "SourceStat", "Store"]

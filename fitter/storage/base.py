@@ -8,7 +8,7 @@ raises `fitter.errors.Unavailable`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from fitter.models import Original
 
@@ -24,6 +24,12 @@ class SourceStat:
 class Source(Protocol):
     async def stat(self, path: str) -> SourceStat:
         """The original's version and size; NotFound if there is no such file."""
+        ...
+
+    async def head(self, path: str, length: int) -> Original:
+        """Enough of the original to read its header: a local file libvips reads itself,
+        or at least its first `length` bytes (all of them when it is shorter; a backend
+        that cannot read a part gives the whole). NotFound if there is no such file."""
         ...
 
     async def load(self, path: str) -> Original:
@@ -44,8 +50,10 @@ def looks_like_image(name: str) -> bool:
     return name.rpartition(".")[2].lower() in IMAGE_EXTENSIONS
 
 
+@runtime_checkable
 class Listing(Protocol):
-    """A source that can say what it holds (the console's picker); http sources cannot."""
+    """A source that can say what it holds (the console's picker); http sources cannot
+    (`SourceRouter.list` answers NotFound for them)."""
 
     async def list(self, prefix: str, limit: int, after: str | None) -> list[str]:
         """Up to `limit` image-looking paths starting with `prefix`, in code-point order,

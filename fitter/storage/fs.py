@@ -49,6 +49,10 @@ class FsSource:
     async def stat(self, path: str) -> SourceStat:
         return await anyio.to_thread.run_sync(self._stat, path)
 
+    async def head(self, path: str, length: int) -> Path:
+        """The file itself: libvips reads only its header."""
+        return await self.load(path)
+
     async def load(self, path: str) -> Path:
         return await anyio.to_thread.run_sync(self._inside, path)
 
@@ -96,16 +100,26 @@ class FsSource:
 
 
 class FsStore:
-    def __init__(self, location: str | Path, base_url: str | None = None) -> None:
+    """Files under `location`, each written to a temporary name and renamed into place.
+
+    A server's store keeps its temporary files in a hidden scratch folder of its own
+    (swept of old scraps when it opens); with `scratch=False` (a folder of `fitter
+    convert`'s outputs, which should hold nothing else) each is a hidden file beside its
+    target instead.
+    """
+
+    def __init__(
+        self, location: str | Path, base_url: str | None = None, scratch: bool = True
+    ) -> None:
         self.root = Path(location).resolve()
         self.base_url = base_url.rstrip("/") + "/" if base_url else None
-        self.scratch = self.root / SCRATCH
+        self.scratch = self.root / SCRATCH if scratch else None
         self.sweep()
 
     def sweep(self, older_than: float = 3600.0) -> None:
         """Remove scraps of writes killed mid-way. Only old ones: another process sharing
         the store may be writing its own right now."""
-        if not self.scratch.is_dir():
+        if self.scratch is None or not self.scratch.is_dir():
             return
         limit = time.time() - older_than
         for scrap in self.scratch.iterdir():
@@ -142,11 +156,14 @@ class FsStore:
     def _save(self, name: str, data: bytes) -> None:
         target = self._path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        # Written under a temporary name in the store's own scratch folder (same file
-        # system), then renamed into place: a reader never sees half a file, and a process
-        # killed mid-write leaves its scraps only in the scratch folder.
-        self.scratch.mkdir(exist_ok=True)
-        temporary = self.scratch / f"{uuid.uuid4().hex}.tmp"
+        # Written under a temporary name on the same file system, then renamed into
+        # place: a reader never sees half a file, and a process killed mid-write leaves
+        # its scraps only in the scratch folder (or as a hidden file beside the target).
+        if self.scratch is not None:
+            self.scratch.mkdir(exist_ok=True)
+            temporary = self.scratch / f"{uuid.uuid4().hex}.tmp"
+        else:
+            temporary = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.part"
         try:
             with open(temporary, "wb") as file:
                 file.write(data)

@@ -1,11 +1,11 @@
-"""One Source for the pipeline, whatever the path names: a file of the main source or a URL."""
+"""One Source for the service, whatever the path names: a file of the main source or a URL."""
 
 from __future__ import annotations
 
 from fitter.errors import Forbidden, NotFound
 from fitter.models import Original
 from fitter.paths import is_url
-from fitter.storage.base import Source, SourceStat
+from fitter.storage.base import Listing, Source, SourceStat
 
 
 class SourceRouter:
@@ -25,15 +25,17 @@ class SourceRouter:
     async def stat(self, path: str) -> SourceStat:
         return await self._pick(path).stat(path)
 
+    async def head(self, path: str, length: int) -> Original:
+        return await self._pick(path).head(path, length)
+
     async def load(self, path: str) -> Original:
         return await self._pick(path).load(path)
 
     async def list(self, prefix: str, limit: int, after: str | None) -> list[str]:
         """The main source's images (see `Listing`); NotFound when it cannot list them."""
-        listing = getattr(self.main, "list", None)  # an http main source has none
-        if listing is None:
+        if not isinstance(self.main, Listing):  # an http main source cannot
             raise NotFound("this server's source cannot list its images", None)
-        return await listing(prefix, limit, after)
+        return await self.main.list(prefix, limit, after)
 
 
 class BaseUrlSource:
@@ -45,6 +47,9 @@ class BaseUrlSource:
 
     async def stat(self, path: str) -> SourceStat:
         return await self.http.stat(self.base + path)
+
+    async def head(self, path: str, length: int) -> Original:
+        return await self.http.head(self.base + path, length)
 
     async def load(self, path: str) -> Original:
         return await self.http.load(self.base + path)

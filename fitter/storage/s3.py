@@ -16,6 +16,8 @@ for a store): without it, S3 answers 403 instead of 404 for a missing object, wh
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -108,34 +110,50 @@ class Bucket:
             lambda: self.client.head_object(Bucket=self.name, Key=self.key(name)), missing
         )
 
-    async def get(self, name: str, missing: Missing) -> bytes:
+    async def get(self, name: str, missing: Missing, length: int | None = None) -> bytes:
+        """The object's bytes, or only its first `length` (a ranged GET; an empty object,
+        which S3 refuses any range of, gives none)."""
+        ranged = {} if length is None else {"Range": f"bytes=0-{max(length, 1) - 1}"}
+
         def get() -> bytes:
-            answer = self.client.get_object(Bucket=self.name, Key=self.key(name))
+            try:
+                answer = self.client.get_object(Bucket=self.name, Key=self.key(name), **ranged)
+            except ClientError as error:
+                if ranged and range_refused(error):
+                    return b""
+                raise
             with answer["Body"] as body:
-                return body.read()
+                data: bytes = body.read()
+                return data
 
         return await self.run(get, missing)
 
     async def put(self, name: str, data: bytes, media_type: str, cache_control: str) -> None:
-        await self.run(
-            lambda: self.client.put_object(
+        """One PUT of the whole object with its MD5 in Content-MD5: S3 refuses a body that
+        arrives damaged, and keeps the whole object or none of it."""
+
+        def put() -> None:
+            digest = base64.b64encode(hashlib.md5(data).digest()).decode()
+            self.client.put_object(
                 Bucket=self.name,
                 Key=self.key(name),
                 Body=data,
                 ContentType=media_type,
                 CacheControl=cache_control,
-            ),
-            STORED,
-        )
+                ContentMD5=digest,
+            )
+
+        await self.run(put, STORED)
 
     def presign(self, name: str, seconds: int) -> str:
         """A GET URL valid `seconds`, signed locally (no request to the server)."""
-        return self.translated(
+        url = self.translated(
             lambda: self.client.generate_presigned_url(
                 "get_object", Params={"Bucket": self.name, "Key": self.key(name)}, ExpiresIn=seconds
             ),
             STORED,
         )
+        return str(url)
 
     async def run(self, work: Callable[[], T], missing: Missing) -> T:
         return await anyio.to_thread.run_sync(self.translated, work, missing)
@@ -156,6 +174,13 @@ class Bucket:
             raise Unavailable(
                 "the S3 storage is unavailable", retry_after=OUTAGE_RETRY_AFTER
             ) from error
+
+
+def range_refused(error: ClientError) -> bool:
+    """S3's 416: no byte of the object is in the range asked (it is empty)."""
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return code == "InvalidRange" or status == 416
 
 
 def translate(error: ClientError, missing: Missing) -> NotFound | Unavailable:
@@ -194,8 +219,12 @@ class S3Source:
         head = await self.bucket.head(path, SOURCE)
         return SourceStat(version=str(head["ETag"]).strip('"'), size=int(head["ContentLength"]))
 
+    async def head(self, path: str, length: int) -> bytes:
+        """The object's first `length` bytes, in one ranged GET."""
+        return await self.bucket.get(path, SOURCE, length)
+
     async def load(self, path: str) -> bytes:
-        """The object's bytes, read whole (the pipeline checks its size with `stat` first)."""
+        """The object's bytes, read whole (the service checks its size with `stat` first)."""
         return await self.bucket.get(path, SOURCE)
 
     async def list(self, prefix: str, limit: int, after: str | None) -> list[str]:

@@ -13,11 +13,11 @@ argument, a format it does not know, an empty crop), fitter answers 400 naming
 `filters` or the part at fault: an ignored instruction is a wrong image nobody notices.
 
 The package, by the order a request meets it: `signing` (the HMAC-SHA1 signature),
-`grammar` (the URL into a `ThumborUrl`), `filter_args` (the `filters:` part into
-`Options`), `sizes` (thumbor's size rules) and `plan` (`to_plan`).
+`grammar` (the URL into a `ThumborUrl`), `filters` (the `filters:` part into typed
+filters and `Options`), `sizes` (thumbor's size rules) and `plan` (`to_plan`).
 """
 
-from fitter.dialects.thumbor.filter_args import Options
+from fitter.dialects.thumbor.filters import Options
 from fitter.dialects.thumbor.grammar import ORIG, ThumborUrl, parse
 from fitter.dialects.thumbor.plan import to_plan
 from fitter.dialects.thumbor.signing import (

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from fitter.dialects.native import parse_source_path
-from fitter.dialects.thumbor.filter_args import Options, parse_filters
+from fitter.dialects.args import required_path
+from fitter.dialects.thumbor.filters import Options, parse_filters
 from fitter.dialects.thumbor.signing import split_signature
 from fitter.errors import InvalidRequest, Problem
 from fitter.plan import Corner, Trim
@@ -80,7 +80,7 @@ def parse(text: str, decoded: bool = False) -> ThumborUrl:
     if parts["debug"]:
         problems.append(Problem("debug", "debug/ (drawing focal points) is not supported"))
     try:
-        path = parse_source_path(decode(parts["image"]))
+        path = required_path(decode(parts["image"]))
     except InvalidRequest as error:
         problems.extend(error.problems)
         path = ""

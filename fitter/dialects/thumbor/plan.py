@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fitter.dialects.native import FORMATS
 from fitter.dialects.thumbor.grammar import ORIG, ThumborUrl
 from fitter.dialects.thumbor.sizes import (
     region_size,
@@ -15,6 +14,7 @@ from fitter.dialects.thumbor.sizes import (
     upscaled_size,
 )
 from fitter.plan import (
+    FORMAT_NAMES,
     ORIGINAL,
     Direction,
     Filter,
@@ -25,6 +25,7 @@ from fitter.plan import (
     Region,
     Unit,
 )
+from fitter.plan.filters import Fill
 
 GRAVITIES = {
     ("left", "top"): Gravity.NORTHWEST,
@@ -70,7 +71,7 @@ def to_plan(url: ThumborUrl, source: tuple[int, int] | None, default_format: str
         degree=float(-options.rotate % 360),
         filters=pixel_filters(url, box),
         background=options.background,
-        format=options.format or FORMATS.get(default_format, ORIGINAL),
+        format=options.format or FORMAT_NAMES.get(default_format, ORIGINAL),
         quality=options.quality,
         max_bytes=options.max_bytes,
         keep_icc=options.keep_icc,
@@ -143,6 +144,6 @@ def pixel_filters(url: ThumborUrl, box: tuple[int, int]) -> tuple[Filter, ...]:
     if not url.fit_in:
         return url.options.pixels
     return tuple(
-        Filter("fill", (f.args[0], *box, f.args[3])) if f.name == "fill" else f
+        replace(f, width=box[0], height=box[1]) if isinstance(f, Fill) else f
         for f in url.options.pixels
     )

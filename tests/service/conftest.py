@@ -1,0 +1,3 @@
+from support.built import build
+
+__all__ = ["build"]
