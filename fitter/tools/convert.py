@@ -64,9 +64,8 @@ class Converter:
         if not self.force and is_newer(self.store.root / name, item.path):
             return Outcome(source, "skipped"), 0
         rendered = await self.service.render(target)
-        await self.service.store.save(
-            name.as_posix(), rendered.data, target.output.format.media_type
-        )
+        # The service's own store: `local_service` was given this folder store.
+        await self.store.save(name.as_posix(), rendered.data, target.output.format.media_type)
         return Outcome(source, "converted", bytes_in=size, bytes_out=len(rendered.data)), size
 
 
